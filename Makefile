@@ -1,0 +1,53 @@
+# One Makefile for people and CI. `make demo` and `make test` are the README's quick start.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+APT_PACKAGES := ffmpeg pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
+	libavdevice-dev libavfilter-dev
+
+.PHONY: install demo test test-sqlite test-postgres lint format bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m raqib.demo
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	RAQIB_TEST_DATABASE=sqlite $(BIN)/pytest -n 2 -q
+
+test-postgres: $(STAMP)
+	RAQIB_TEST_DATABASE=$(PG_URL) $(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/hash.py
+	$(BIN)/python bench/match.py
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	else echo "system packages present"; fi
+
+clean:
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

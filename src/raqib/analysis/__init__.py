@@ -1,0 +1,1 @@
+"""Analysis: scan reports, campaigns, trends and transparency reports."""

@@ -1,0 +1,1 @@
+"""The `raqib` command line: each command parses, calls the library, prints."""

@@ -1,0 +1,41 @@
+"""Entry point: the Typer app, its sub-apps, and the one place errors become exit code 2."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from raqib.cli import bank, db, hashing, scan
+from raqib.cli.output import error_line
+from raqib.errors import RaqibError
+
+app = typer.Typer(
+    name="raqib",
+    help="Raqib: find, review and share signals about terrorist and violent extremist content.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("hash")(hashing.hash_command)
+app.command("match")(hashing.match_command)
+app.command("scan")(scan.scan_command)
+app.add_typer(bank.app, name="bank")
+app.add_typer(db.app, name="db")
+
+
+def main() -> None:
+    try:
+        app()
+    except (RaqibError, ValueError) as exc:
+        error_line(str(exc))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("RAQIB_DEBUG"):
+            raise
+        error_line(f"internal error ({type(exc).__name__}: {exc}); rerun with RAQIB_DEBUG=1")
+        sys.exit(2)

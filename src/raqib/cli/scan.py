@@ -1,0 +1,83 @@
+"""`raqib scan PATH`: findings as JSON lines, a summary table and an HTML report."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from raqib.analysis.scan_report import render_scan_report
+from raqib.cli.context import AppContext
+from raqib.cli.output import info_line, print_json_line, print_table, stderr
+from raqib.scan import ScanSummary, count_files, scan
+
+
+def scan_command(
+    path: Path = typer.Argument(..., help="A folder to walk, or one file."),
+    json_out: bool = typer.Option(False, "--json", help="Print one finding a line on stdout."),
+    report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report."),
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Findings file (JSONL). Default: RAQIB_HOME/scans/<time>/."
+    ),
+    bank: list[str] = typer.Option(None, "--bank", "-b", help="Only these banks (repeatable)."),
+) -> None:
+    """Hash every file under PATH, match every enabled bank, report what was found."""
+    from raqib.matching import Matcher  # numba and the indexes: only when matching
+
+    context = AppContext.from_env()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    findings_path = output or _default_output(context)
+    findings_path.parent.mkdir(parents=True, exist_ok=True)
+    summary = ScanSummary()
+    notable: list[dict[str, Any]] = []
+    with context.database.session() as session, findings_path.open("w", encoding="utf-8") as out:
+        matcher = Matcher(session, context.settings, context.registry, bank or None)
+        with _progress() as progress:
+            task = progress.add_task("scanning", total=count_files(path))
+            for finding in scan(
+                path, context.settings, matcher, lambda n: progress.advance(task, n)
+            ):
+                summary.add(finding)
+                out.write(json.dumps(finding, ensure_ascii=False) + "\n")
+                if json_out:
+                    print_json_line(finding)
+                if finding["matches"] or finding["errors"]:
+                    notable.append(finding)
+    _print_summary(summary, to_stderr=json_out)
+    info_line(f"findings: {findings_path}")
+    if report is not None:
+        report.write_text(render_scan_report(notable, summary.as_dict()), encoding="utf-8")
+        info_line(f"report: {report}")
+
+
+def _default_output(context: AppContext) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return context.settings.home / "scans" / stamp / "findings.jsonl"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+        transient=True,
+    )
+
+
+def _print_summary(summary: ScanSummary, to_stderr: bool) -> None:
+    rows = [
+        ("files scanned", summary.files),
+        ("with signals", summary.with_signals),
+        ("matched a bank", summary.matched),
+        ("with errors", summary.errors),
+        *((f"verdict: {k}", v) for k, v in sorted(summary.verdicts.items())),
+        *((f"matches in bank {k}", v) for k, v in sorted(summary.matches_by_bank.items())),
+    ]
+    print_table("Scan summary", ["", "count"], rows, console=stderr if to_stderr else None)

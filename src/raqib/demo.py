@@ -1,0 +1,121 @@
+"""`make demo`: generate a synthetic corpus, build a sample bank from part of it with the
+`raqib` command, scan the corpus and check that every planted near-duplicate (and no unrelated
+file) was found. Everything is generated; no real extremist media is involved."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from raqib.synthetic import CorpusManifest, write_corpus
+from raqib.synthetic_video import make_video, reencode, rescale
+
+console = Console(stderr=True)
+DEMO_DIR = Path("build/demo")
+RAQIB = Path(sys.executable).with_name("raqib")
+
+
+@dataclass(frozen=True)
+class VideoSet:
+    originals: list[str]
+    near: list[str]
+    unrelated: list[str]
+
+
+def write_videos(root: Path) -> VideoSet:
+    """One bank video, two near-duplicates of it (re-encoded, rescaled) and an unrelated one."""
+    for sub in ("video/originals", "video/near", "video/unrelated"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    original = make_video(root / "video/originals/clip.mp4", source="testsrc2", seconds=6)
+    reencode(original, root / "video/near/clip_reencoded.mp4", crf=40)
+    rescale(original, root / "video/near/clip_small.mp4", width=160)
+    make_video(root / "video/unrelated/other.mp4", source="mandelbrot", seconds=6)
+    return VideoSet(
+        ["video/originals/clip.mp4"],
+        ["video/near/clip_reencoded.mp4", "video/near/clip_small.mp4"],
+        ["video/unrelated/other.mp4"],
+    )
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    console.print(f"[bold cyan]$ raqib {' '.join(args)}[/]")
+    done = subprocess.run([str(RAQIB), *args], env=env, text=True, capture_output=True)
+    if done.stdout.strip() and args[0] != "scan":
+        console.print(done.stdout.rstrip(), markup=False, highlight=False)
+    if done.stderr.strip():
+        console.print(done.stderr.rstrip(), markup=False, highlight=False)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"demo: `raqib {' '.join(args)}` failed with exit {done.returncode}")
+    return done
+
+
+def check(findings_path: Path, corpus: CorpusManifest, videos: VideoSet) -> bool:
+    matched = set()
+    for line in findings_path.read_text(encoding="utf-8").splitlines():
+        finding = json.loads(line)
+        if finding["matches"]:
+            matched.add(Path(finding["item"]["path"]).relative_to(corpus.root).as_posix())
+    planted = {n.path for n in corpus.near_duplicates} | set(videos.near)
+    unrelated = set(corpus.unrelated) | set(videos.unrelated)
+    other = set(corpus.other_files) | set(corpus.bad_files)
+    missed, false_hits = planted - matched, (unrelated | other) & matched
+    console.print(f"planted near-duplicates found: {len(planted - missed)}/{len(planted)}")
+    console.print(f"unrelated or other files matched: {len(false_hits)}")
+    for path in sorted(missed):
+        console.print(f"[red]missed {path}[/]")
+    for path in sorted(false_hits):
+        console.print(f"[red]wrongly matched {path}[/]")
+    return not missed and not false_hits
+
+
+def main() -> None:
+    shutil.rmtree(DEMO_DIR, ignore_errors=True)
+    corpus_dir, home = DEMO_DIR / "corpus", DEMO_DIR / "home"
+    with console.status("generating a synthetic corpus (images, videos, other and bad files)"):
+        corpus = write_corpus(corpus_dir, n_originals=12, seed=0)
+        videos = write_videos(corpus_dir)
+    console.print(f"corpus: {corpus_dir} ({len(corpus.all_files()) + 4} files)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAQIB_")}
+    env["RAQIB_HOME"] = str(home)
+    run(
+        env,
+        "bank",
+        "create",
+        "demo-known",
+        "--tlp",
+        "amber",
+        "--description",
+        "synthetic stand-ins for known media",
+    )
+    bank_files = [str(corpus_dir / p) for p in (*corpus.originals, *videos.originals)]
+    run(
+        env,
+        "bank",
+        "add",
+        "demo-known",
+        *bank_files,
+        "-l",
+        "entity=ISIS",
+        "-l",
+        "tier=1",
+        "-l",
+        "source=raqib-demo",
+    )
+    run(env, "bank", "list")
+    findings, report = DEMO_DIR / "findings.jsonl", DEMO_DIR / "report.html"
+    scan = run(env, "scan", str(corpus_dir), "--report", str(report), "-o", str(findings))
+    console.print(scan.stdout.rstrip(), markup=False, highlight=False)
+    ok = check(findings, corpus, videos)
+    console.print(f"\nfindings: {findings}\nreport:   {report.resolve()}")
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

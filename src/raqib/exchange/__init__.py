@@ -1,0 +1,1 @@
+"""Exchange with other tools and partners: hash-list file formats (STIX/TAXII arrive later)."""

@@ -1,0 +1,1 @@
+"""Matching structures, one kind per signal index kind; persisted without pickle."""

@@ -1,0 +1,1 @@
+"""Readers that turn what users have into a stream of items to scan."""

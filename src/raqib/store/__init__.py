@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 models, repositories and Alembic migrations (SQLite or PostgreSQL)."""

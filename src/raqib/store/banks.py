@@ -1,0 +1,223 @@
+"""Bank and entry repository: every method works inside the caller's session (transaction)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from raqib.errors import ConflictError, NotFoundError
+from raqib.records import BankInfo, EntryRecord, Labels, NewEntry, check_tlp
+from raqib.store.changes import ADD, CHUNK, REMOVE, log_changes
+from raqib.store.models import Bank, Entry, utcnow
+
+
+def value_key(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    already_present: int
+    added_ids: tuple[int, ...] = ()
+
+
+class BankRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def create(
+        self, name: str, description: str = "", tlp: str = "amber", allow_list: bool = False
+    ) -> BankInfo:
+        clean = _check_name(name)
+        if self.session.scalar(select(Bank.id).where(Bank.name == clean)) is not None:
+            raise ConflictError(f"bank {clean!r} already exists")
+        bank = Bank(
+            name=clean,
+            description=description,
+            tlp=check_tlp(tlp),
+            enabled=True,
+            allow_list=allow_list,
+            match_rotations=True,
+            thresholds={},
+            created_at=utcnow(),
+        )
+        self.session.add(bank)
+        self.session.flush()
+        return _info(bank, 0)
+
+    def get(self, name: str) -> BankInfo:
+        bank = self._row(name)
+        return _info(bank, self._count(bank.id))
+
+    def all(self) -> list[BankInfo]:
+        counts = dict(
+            self.session.execute(select(Entry.bank_id, func.count()).group_by(Entry.bank_id)).all()
+        )
+        banks = self.session.scalars(select(Bank).order_by(Bank.name))
+        return [_info(bank, int(counts.get(bank.id, 0))) for bank in banks]
+
+    def update(self, name: str, **changes: Any) -> BankInfo:
+        """Change description, tlp, enabled, allow_list, match_rotations or thresholds."""
+        bank = self._row(name)
+        allowed = {"description", "tlp", "enabled", "allow_list", "match_rotations", "thresholds"}
+        for key, value in changes.items():
+            if key not in allowed:
+                raise ValueError(f"cannot change bank field {key!r}")
+            if value is None:
+                continue
+            setattr(bank, key, check_tlp(value) if key == "tlp" else value)
+        self.session.flush()
+        return _info(bank, self._count(bank.id))
+
+    def delete(self, name: str) -> int:
+        bank = self._row(name)
+        removed = 0
+        for signal_type, ids in self._ids_by_type(bank.id).items():
+            log_changes(self.session, signal_type, ids, REMOVE)
+            removed += len(ids)
+        self.session.execute(delete(Entry).where(Entry.bank_id == bank.id))
+        self.session.delete(bank)
+        self.session.flush()
+        return removed
+
+    def add_entries(self, name: str, entries: Sequence[NewEntry]) -> AddResult:
+        """Add entries not yet in the bank (same signal type and value = same entry)."""
+        bank = self._row(name)
+        unique = {(e.signal_type, value_key(e.value)): e for e in entries}
+        existing = self._existing_keys(bank.id, list(unique))
+        fresh = [(key, e) for key, e in unique.items() if key not in existing]
+        added_ids: list[int] = []
+        for start in range(0, len(fresh), CHUNK):
+            added_ids.extend(self._insert(bank.id, fresh[start : start + CHUNK]))
+        return AddResult(len(added_ids), len(entries) - len(added_ids), tuple(added_ids))
+
+    def remove_signal(self, name: str, signal_type: str, value: str) -> int:
+        bank = self._row(name)
+        query = select(Entry.id).where(
+            Entry.bank_id == bank.id,
+            Entry.signal_type == signal_type,
+            Entry.value_key == value_key(value),
+        )
+        ids = [int(i) for i in self.session.scalars(query)]
+        if ids:
+            log_changes(self.session, signal_type, ids, REMOVE)
+            self.session.execute(delete(Entry).where(Entry.id.in_(ids)))
+        return len(ids)
+
+    def entries(self, name: str) -> Iterator[EntryRecord]:
+        bank = self._row(name)
+        query = select(Entry).where(Entry.bank_id == bank.id).order_by(Entry.id)
+        for row in self.session.scalars(query.execution_options(yield_per=CHUNK)):
+            yield _record(row, bank.name)
+
+    def find_exact(self, signal_type: str, value: str) -> list[tuple[EntryRecord, BankInfo]]:
+        query = (
+            select(Entry, Bank)
+            .join(Bank, Entry.bank_id == Bank.id)
+            .where(Entry.signal_type == signal_type, Entry.value_key == value_key(value))
+        )
+        return [(_record(e, b.name), _info(b, 0)) for e, b in self.session.execute(query).all()]
+
+    def by_ids(self, ids: Sequence[int]) -> dict[int, tuple[EntryRecord, BankInfo]]:
+        found: dict[int, tuple[EntryRecord, BankInfo]] = {}
+        for start in range(0, len(ids), CHUNK):
+            query = (
+                select(Entry, Bank)
+                .join(Bank, Entry.bank_id == Bank.id)
+                .where(Entry.id.in_(list(ids[start : start + CHUNK])))
+            )
+            for entry, bank in self.session.execute(query).all():
+                found[entry.id] = (_record(entry, bank.name), _info(bank, 0))
+        return found
+
+    def _insert(self, bank_id: int, batch: list[tuple[tuple[str, str], NewEntry]]) -> list[int]:
+        now = utcnow()
+        rows = [_row_values(bank_id, key, entry, now) for key, entry in batch]
+        result = self.session.execute(insert(Entry).returning(Entry.id, Entry.signal_type), rows)
+        by_type: dict[str, list[int]] = {}
+        for entry_id, signal_type in result:
+            by_type.setdefault(signal_type, []).append(int(entry_id))
+        for signal_type, ids in by_type.items():
+            log_changes(self.session, signal_type, ids, ADD)
+        return [i for ids in by_type.values() for i in ids]
+
+    def _existing_keys(self, bank_id: int, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        value_keys = sorted({k for _, k in keys})
+        for start in range(0, len(value_keys), CHUNK):
+            query = select(Entry.signal_type, Entry.value_key).where(
+                Entry.bank_id == bank_id, Entry.value_key.in_(value_keys[start : start + CHUNK])
+            )
+            found.update((str(t), str(k)) for t, k in self.session.execute(query))
+        return found
+
+    def _ids_by_type(self, bank_id: int) -> dict[str, list[int]]:
+        query = select(Entry.signal_type, Entry.id).where(Entry.bank_id == bank_id)
+        grouped: dict[str, list[int]] = {}
+        for signal_type, entry_id in self.session.execute(query):
+            grouped.setdefault(signal_type, []).append(int(entry_id))
+        return grouped
+
+    def _row(self, name: str) -> Bank:
+        bank = self.session.scalar(select(Bank).where(Bank.name == name))
+        if bank is None:
+            raise NotFoundError(f"no bank named {name!r} (see `raqib bank list`)")
+        return bank
+
+    def _count(self, bank_id: int) -> int:
+        return int(self.session.scalar(select(func.count()).where(Entry.bank_id == bank_id)) or 0)
+
+
+def _check_name(name: str) -> str:
+    clean = name.strip()
+    if not clean or len(clean) > 100 or any(c in clean for c in "/\\\n\r\t"):
+        raise ValueError(f"bad bank name {name!r}: 1-100 characters, no slashes or line breaks")
+    return clean
+
+
+def _row_values(bank_id: int, key: tuple[str, str], entry: NewEntry, now: Any) -> dict[str, Any]:
+    labels = entry.labels
+    return {
+        "bank_id": bank_id,
+        "signal_type": entry.signal_type,
+        "value": entry.value,
+        "value_key": key[1],
+        "entity": labels.entity,
+        "behaviours": ",".join(labels.behaviours),
+        "tier": labels.tier,
+        "source": labels.source,
+        "note": labels.note,
+        "added_at": now,
+    }
+
+
+def _info(bank: Bank, count: int) -> BankInfo:
+    return BankInfo(
+        id=bank.id,
+        name=bank.name,
+        description=bank.description,
+        tlp=bank.tlp,
+        enabled=bank.enabled,
+        allow_list=bank.allow_list,
+        match_rotations=bank.match_rotations,
+        thresholds={str(k): float(v) for k, v in (bank.thresholds or {}).items()},
+        created_at=bank.created_at,
+        entry_count=count,
+    )
+
+
+def _record(entry: Entry, bank_name: str) -> EntryRecord:
+    labels = Labels(
+        entity=entry.entity,
+        behaviours=tuple(b for b in entry.behaviours.split(",") if b),
+        tier=entry.tier,
+        source=entry.source,
+        note=entry.note,
+    )
+    return EntryRecord(entry.id, bank_name, entry.signal_type, entry.value, labels, entry.added_at)

@@ -1,0 +1,89 @@
+"""SQLAlchemy 2 models of the core records. Schema changes go through Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Bank(Base):
+    """A named hash list with its marking, thresholds and policy flags."""
+
+    __tablename__ = "banks"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    tlp: Mapped[str] = mapped_column(String(20), default="amber")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    match_rotations: Mapped[bool] = mapped_column(Boolean, default=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entries: Mapped[list[Entry]] = relationship(
+        back_populates="bank", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Entry(Base):
+    """One signal in a bank, with its labels."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "signal_type", "value_key", name="uq_entry_signal"),
+        Index("ix_entries_lookup", "signal_type", "value_key"),
+        {"sqlite_autoincrement": True},  # ids are never reused: indexes key on them
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
+    signal_type: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    # sha256 of `value`: a short, indexable key for long values such as vPDQ frame lists.
+    value_key: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(200), default="")
+    behaviours: Mapped[str] = mapped_column(String(500), default="")
+    tier: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    bank: Mapped[Bank] = relationship(back_populates="entries")
+
+
+class IndexChange(Base):
+    """Append-only log of entry additions and removals; indexes replay it incrementally."""
+
+    __tablename__ = "index_changes"
+    __table_args__ = (Index("ix_index_changes_type_seq", "signal_type", "seq"),)
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True)
+    signal_type: Mapped[str] = mapped_column(String(40))
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    op: Mapped[str] = mapped_column(String(8))  # "add" | "remove"
