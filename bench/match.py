@@ -167,9 +167,13 @@ def bench_raqib(hashes: np.ndarray, queries: np.ndarray, workdir: Path) -> Figur
         loaded = HammingIndex.load(target, mmap=True)
     with timed(fig.seconds, "first batch (cold)"):
         loaded.query_batch(queries, THRESHOLD)
-    with timed(fig.seconds, "batch"):
-        batch = loaded.query_batch(queries, THRESHOLD)
-    fig.batch_qps = queries.shape[0] / fig.seconds["batch"]
+    runs = []
+    for _ in range(5):  # median of 5: other processes may share the cores
+        with timed(fig.seconds, "batch"):
+            batch = loaded.query_batch(queries, THRESHOLD)
+        runs.append(fig.seconds["batch"])
+    fig.batch_qps = queries.shape[0] / float(np.median(runs))
+    fig.notes.append("lookups/s: median of 5 query_batch runs over all queries")
     lat = latencies(lambda q: loaded.query(q, THRESHOLD), queries)
     fig.p50, fig.p99 = np.percentile(lat, 50), np.percentile(lat, 99)
     fig.memory = max(built_memory, rss() - before)
