@@ -123,6 +123,9 @@ def test_remove_and_update(cli: Cli, tmp_path: Path) -> None:
     assert cli("match", "near.jpg").code == 1
     show = _json_lines(cli("bank", "show", "k", "--json").stdout)[0]
     assert show["entries"] == 0
+    deleted = _json_lines(cli("bank", "delete", "k", "--yes", "--json").stdout)
+    assert deleted == [{"bank": "k", "deleted": True, "entries_removed": 0}]
+    assert cli("bank", "show", "k").code == 2
 
 
 def test_db_upgrade(cli: Cli) -> None:

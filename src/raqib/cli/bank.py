@@ -107,14 +107,21 @@ def update(
 
 
 @app.command("delete")
-def delete(name: str, yes: bool = typer.Option(False, "--yes", help="Do not ask.")) -> None:
+def delete(
+    name: str,
+    yes: bool = typer.Option(False, "--yes", help="Do not ask."),
+    json_out: bool = JSON_OPTION,
+) -> None:
     """Delete a bank and its entries."""
     if not yes:
         typer.confirm(f"delete bank {name} and all its entries?", abort=True)
     context = AppContext.from_env()
     with context.database.session() as session:
         removed = BankRepository(session).delete(name)
-    info_line(f"deleted bank {name} ({removed} entries)")
+    if json_out:
+        print_json_line({"bank": name, "deleted": True, "entries_removed": removed})
+    else:
+        info_line(f"deleted bank {name} ({removed} entries)")
 
 
 @app.command("add")
