@@ -46,6 +46,9 @@ def test_scan_reports_matches_and_goes_on_past_bad_files(cli: Cli, tmp_path: Pat
     assert verdict == {"tier": 1, "recommended": "review", "reasons": verdict["reasons"]}  # type: ignore[index]
     for finding in found.values():
         assert set(finding) >= {"item", "signals", "matches", "text", "page", "verdict", "errors"}
+    os.utime(corpus / "other.jpg", (0, 1_700_000_000))
+    rescanned = _findings(cli("scan", "corpus/other.jpg", "--json", "-o", "g.jsonl").stdout)
+    assert rescanned["other.jpg"]["item"]["time"] == "2023-11-14T22:13:20+00:00"  # type: ignore[index]
     assert _findings((tmp_path / "f.jsonl").read_text()) == found
     html = (tmp_path / "report.html").read_text()
     assert "near.jpg" in html and "<script" not in html

@@ -27,6 +27,7 @@ class Hashed:
 
     path: str
     kind: str
+    modified: str | None = None  # the file's modification time (ISO 8601, UTC)
     signals: list[Signal] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -48,7 +49,7 @@ def hash_file(path: Path, settings: Settings) -> Hashed:
         kind = detect_kind(path)
     except RaqibError as exc:
         return Hashed(shown, ContentKind.FILE.value, errors=[_error("read", exc)])
-    result = Hashed(shown, kind.value)
+    result = Hashed(shown, kind.value, modified=_modified(path))
     content = Content.file(path, kind)
     for signal_type in _registry().for_kind(kind):
         try:
@@ -61,6 +62,14 @@ def hash_file(path: Path, settings: Settings) -> Hashed:
         else:
             result.signals.append(outcome)
     return result
+
+
+def _modified(path: Path) -> str | None:
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return None
+    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
 
 
 def _error(stage: str, exc: BaseException) -> dict[str, str]:
@@ -77,7 +86,7 @@ def build_finding(item_id: str, hashed: Hashed, matches: list[Match]) -> dict[st
             "kind": hashed.kind,
             "sha256": hashed.sha256,
             "author": None,
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "time": hashed.modified,
         },
         "signals": [signal_record(s) for s in hashed.signals],
         "matches": [m.as_dict() for m in matches],
