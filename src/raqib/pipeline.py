@@ -15,7 +15,8 @@ from raqib.content.kinds import Content, ContentKind
 from raqib.errors import RaqibError
 from raqib.policy import verdict
 from raqib.signals import NoSignal, Signal, SignalRegistry, default_registry
-from raqib.sources.folder import display_path
+from raqib.signals.filehash import DigestSignalType, file_digests
+from raqib.sources.folder import WalkError, check_regular_file, display_path
 
 if TYPE_CHECKING:
     from raqib.matching import Match, Matcher
@@ -45,13 +46,23 @@ def _registry() -> SignalRegistry:
 def hash_file(path: Path, settings: Settings) -> Hashed:
     """Hash one file with every signal type for its kind. Never raises for bad input."""
     shown = display_path(path)
+    checked = check_regular_file(path)
+    if isinstance(checked, WalkError):
+        message = f"{shown}: {checked.message}"
+        return Hashed(shown, ContentKind.FILE.value, errors=[{"stage": "read", "message": message}])
     try:
         kind = detect_kind(path)
     except RaqibError as exc:
         return Hashed(shown, ContentKind.FILE.value, errors=[_error("read", exc)])
     result = Hashed(shown, kind.value, modified=_modified(path))
-    content = Content.file(path, kind)
-    for signal_type in _registry().for_kind(kind):
+    signal_types = _registry().for_kind(kind)
+    algorithms = tuple(t.name for t in signal_types if isinstance(t, DigestSignalType))
+    try:
+        digests = tuple(file_digests(path, algorithms).items())
+    except RaqibError as exc:
+        return Hashed(shown, kind.value, errors=[_error("read", exc)])
+    content = Content(kind=kind, path=path, digests=digests)
+    for signal_type in signal_types:
         try:
             outcome = signal_type.hash(content, settings)
         except RaqibError as exc:

@@ -131,3 +131,13 @@ def test_remove_and_update(cli: Cli, tmp_path: Path) -> None:
 def test_db_upgrade(cli: Cli) -> None:
     result = cli("db", "upgrade", "--json")
     assert result.code == 0 and _json_lines(result.stdout)[0]["revision"] == "0001"
+
+
+def test_hashing_a_pipe_or_a_folder_is_an_error_not_a_hang(cli: Cli, tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder").mkdir()
+    for name in ["pipe", "folder"]:
+        result = cli("hash", name)
+        assert result.code == 2 and name in result.stderr and "Traceback" not in result.stderr

@@ -45,3 +45,19 @@ def test_a_2_gb_file_hashes_in_constant_memory(tmp_path: Path) -> None:
     ).stdout.split()
     assert out[0] == "a981130cf2b7e09f4686dc273cf7187e"  # md5 of 2 GiB of zero bytes
     assert int(out[1]) < 50_000  # KiB of peak growth: far below the file's 2 GiB
+
+
+def test_precomputed_digests_are_used_and_the_pipeline_gives_both(tmp_path: Path) -> None:
+    path = tmp_path / "f.bin"
+    path.write_bytes(b"neutral sample bytes")
+    given = Content(ContentKind.FILE, path, digests=(("md5", "0" * 32),))
+    outcome = Md5SignalType().hash(given, Settings())
+    assert isinstance(outcome, Signal) and outcome.value == "0" * 32
+    from raqib.pipeline import hash_file
+
+    hashed = hash_file(path, Settings())
+    by_type = {s.signal_type: s.value for s in hashed.signals}
+    assert by_type == {
+        "md5": hashlib.md5(path.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    }

@@ -25,10 +25,16 @@ class Content:
     kind: ContentKind
     path: Path | None = None
     text: str | None = None
+    # Digests of the file's bytes already computed in one pass (algorithm name -> hex), so
+    # that md5 and sha256 do not each read a large file again.
+    digests: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def file(cls, path: Path, kind: ContentKind) -> Content:
         return cls(kind=kind, path=path)
+
+    def digest(self, algorithm: str) -> str | None:
+        return dict(self.digests).get(algorithm)
 
     @classmethod
     def url(cls, url: str) -> Content:

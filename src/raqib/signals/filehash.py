@@ -36,7 +36,9 @@ class DigestSignalType(SignalType):
     default_threshold = 0
 
     def hash(self, content: Content, settings: Settings) -> Signal | NoSignal:
-        digest = file_digests(content.require_path(), (self.name,))[self.name]
+        digest = content.digest(self.name)
+        if digest is None:
+            digest = file_digests(content.require_path(), (self.name,))[self.name]
         return Signal(self.name, digest)
 
     def normalize(self, value: str) -> str:

@@ -33,7 +33,7 @@ def walk_files(root: Path) -> Iterator[Path | WalkError]:
     if stat.S_ISDIR(info.st_mode):
         yield from _walk_dir(root, {(info.st_dev, info.st_ino)})
     else:
-        yield _check_file(root)
+        yield check_regular_file(root)
 
 
 def _walk_dir(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Path | WalkError]:
@@ -56,16 +56,16 @@ def _walk_dir(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Wa
                 continue
             yield from _walk_dir(path, seen | {key})
         else:
-            yield _check_file(path)
+            yield check_regular_file(path)
 
 
-def _check_file(path: Path) -> Path | WalkError:
+def check_regular_file(path: Path) -> Path | WalkError:
     try:
         mode = path.stat().st_mode
     except OSError as exc:
         return WalkError(path, _os_reason(exc))
     if not stat.S_ISREG(mode):
-        return WalkError(path, "not a regular file (device, pipe or socket), skipped")
+        return WalkError(path, "not a regular file (folder, device, pipe or socket), skipped")
     return path
 
 
