@@ -16,7 +16,7 @@ from raqib.errors import RaqibError
 from raqib.policy import verdict
 from raqib.signals import NoSignal, Signal, SignalRegistry, default_registry
 from raqib.signals.filehash import DigestSignalType, file_digests
-from raqib.sources.folder import WalkError, check_regular_file, display_path
+from raqib.sources.folder import WalkError, display_path, regular_file_status
 
 if TYPE_CHECKING:
     from raqib.matching import Match, Matcher
@@ -46,21 +46,18 @@ def _registry() -> SignalRegistry:
 def hash_file(path: Path, settings: Settings) -> Hashed:
     """Hash one file with every signal type for its kind. Never raises for bad input."""
     shown = display_path(path)
-    checked = check_regular_file(path)
-    if isinstance(checked, WalkError):
-        message = f"{shown}: {checked.message}"
-        return Hashed(shown, ContentKind.FILE.value, errors=[{"stage": "read", "message": message}])
+    status = regular_file_status(path)
+    if isinstance(status, WalkError):
+        return _unreadable(shown, f"{shown}: {status.message}")
+    modified = datetime.fromtimestamp(status.st_mtime, UTC).isoformat(timespec="seconds")
     try:
         kind = detect_kind(path)
-    except RaqibError as exc:
-        return Hashed(shown, ContentKind.FILE.value, errors=[_error("read", exc)])
-    result = Hashed(shown, kind.value, modified=_modified(path))
-    signal_types = _registry().for_kind(kind)
-    algorithms = tuple(t.name for t in signal_types if isinstance(t, DigestSignalType))
-    try:
+        signal_types = _registry().for_kind(kind)
+        algorithms = tuple(t.name for t in signal_types if isinstance(t, DigestSignalType))
         digests = tuple(file_digests(path, algorithms).items())
     except RaqibError as exc:
-        return Hashed(shown, kind.value, errors=[_error("read", exc)])
+        return _unreadable(shown, str(exc))
+    result = Hashed(shown, kind.value, modified=modified)
     content = Content(kind=kind, path=path, digests=digests)
     for signal_type in signal_types:
         try:
@@ -75,12 +72,8 @@ def hash_file(path: Path, settings: Settings) -> Hashed:
     return result
 
 
-def _modified(path: Path) -> str | None:
-    try:
-        stamp = path.stat().st_mtime
-    except OSError:
-        return None
-    return datetime.fromtimestamp(stamp, UTC).isoformat(timespec="seconds")
+def _unreadable(shown: str, message: str) -> Hashed:
+    return Hashed(shown, ContentKind.FILE.value, errors=[{"stage": "read", "message": message}])
 
 
 def _error(stage: str, exc: BaseException) -> dict[str, str]:

@@ -60,13 +60,19 @@ def _walk_dir(directory: Path, seen: set[tuple[int, int]]) -> Iterator[Path | Wa
 
 
 def check_regular_file(path: Path) -> Path | WalkError:
+    status = regular_file_status(path)
+    return status if isinstance(status, WalkError) else path
+
+
+def regular_file_status(path: Path) -> os.stat_result | WalkError:
+    """The file's status if it is a regular file (after following links), else why not."""
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except OSError as exc:
         return WalkError(path, _os_reason(exc))
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(status.st_mode):
         return WalkError(path, "not a regular file (folder, device, pipe or socket), skipped")
-    return path
+    return status
 
 
 def _os_reason(exc: OSError) -> str:
