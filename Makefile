@@ -25,8 +25,9 @@ test: test-sqlite test-postgres
 test-sqlite: $(STAMP)
 	RAQIB_TEST_DATABASE=sqlite $(BIN)/pytest -n 2 -q
 
+# The second run repeats only the tests that touch a database (see tests/conftest.py).
 test-postgres: $(STAMP)
-	RAQIB_TEST_DATABASE=$(PG_URL) $(BIN)/pytest -n 2 -q
+	RAQIB_TEST_DATABASE=$(PG_URL) RAQIB_TEST_DATABASE_ONLY=1 $(BIN)/pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -40,6 +41,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/hash.py
 	$(BIN)/python bench/match.py
+	$(BIN)/python bench/text.py
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

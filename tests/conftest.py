@@ -32,6 +32,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With RAQIB_TEST_DATABASE_ONLY=1 (the PostgreSQL run of `make test`), keep only the tests
+    that use a database: the others ran, unchanged, in the SQLite run."""
+    if os.environ.get("RAQIB_TEST_DATABASE_ONLY") != "1":
+        return
+    kept = [i for i in items if "database_url" in getattr(i, "fixturenames", ())]
+    dropped = [i for i in items if "database_url" not in getattr(i, "fixturenames", ())]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
     target = os.environ.get("RAQIB_TEST_DATABASE", "sqlite")

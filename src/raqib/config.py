@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_VIDEO_SECONDS = 4 * 3600
+DEFAULT_MAX_TEXT_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,10 @@ class Settings:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_video_seconds: int = DEFAULT_MAX_VIDEO_SECONDS
     workers: int = 0  # 0 = one per CPU core
+    max_text_bytes: int = (
+        DEFAULT_MAX_TEXT_BYTES  # text and page files larger are cut, with an error
+    )
+    text_model: Path | None = None  # a trained context model; None = newest under models_dir
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -30,6 +35,10 @@ class Settings:
             max_pixels=_int(env, "RAQIB_MAX_PIXELS", DEFAULT_MAX_PIXELS),
             max_video_seconds=_int(env, "RAQIB_MAX_VIDEO_SECONDS", DEFAULT_MAX_VIDEO_SECONDS),
             workers=_int(env, "RAQIB_WORKERS", 0),
+            max_text_bytes=_int(env, "RAQIB_MAX_TEXT_BYTES", DEFAULT_MAX_TEXT_BYTES),
+            text_model=Path(env["RAQIB_TEXT_MODEL"]).expanduser()
+            if env.get("RAQIB_TEXT_MODEL")
+            else None,
         )
 
     @property
@@ -41,6 +50,11 @@ class Settings:
     @property
     def index_dir(self) -> Path:
         return self.home / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where `raqib text train` writes context models (one folder per version)."""
+        return self.home / "models" / "context"
 
     @property
     def worker_count(self) -> int:

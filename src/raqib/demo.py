@@ -1,6 +1,8 @@
-"""`make demo`: generate a synthetic corpus, build a sample bank from part of it with the
-`raqib` command, scan the corpus and check that every planted near-duplicate (and no unrelated
-file) was found. Everything is generated; no real extremist media is involved."""
+"""`make demo`: generate a synthetic corpus (images, videos, texts, posts, saved pages), build
+sample banks from part of it with the `raqib` command, scan the corpus and check that every
+planted near-duplicate (and no unrelated file) was found, that the page with an injected loader
+was caught, and show how the labelled posts' contexts came out. Everything is generated; no
+real extremist media or text is involved."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ from pathlib import Path
 
 from rich.console import Console
 
+from raqib.demo_text import TextSet, check_texts, write_known_list, write_texts
 from raqib.synthetic import CorpusManifest, write_corpus
+from raqib.synthetic_text import write_labelled
 from raqib.synthetic_video import make_video, reencode, rescale
 
 console = Console(stderr=True)
@@ -56,12 +60,16 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def check(findings_path: Path, corpus: CorpusManifest, videos: VideoSet) -> bool:
-    matched = set()
+def check(findings_path: Path, corpus: CorpusManifest, videos: VideoSet, texts: TextSet) -> bool:
+    by_path = {}
     for line in findings_path.read_text(encoding="utf-8").splitlines():
         finding = json.loads(line)
-        if finding["matches"]:
-            matched.add(Path(finding["item"]["path"]).relative_to(corpus.root).as_posix())
+        by_path[Path(finding["item"]["path"]).relative_to(corpus.root).as_posix()] = finding
+    texts_ok, text_lines = check_texts(by_path, texts)
+    for text_line in text_lines:
+        console.print(text_line)
+    matched = {path for path, finding in by_path.items() if finding["matches"]}
+    matched -= {path for path in matched if path.startswith("text/")}
     planted = {n.path for n in corpus.near_duplicates} | set(videos.near)
     unrelated = set(corpus.unrelated) | set(videos.unrelated)
     other = set(corpus.other_files) | set(corpus.bad_files)
@@ -72,7 +80,7 @@ def check(findings_path: Path, corpus: CorpusManifest, videos: VideoSet) -> bool
         console.print(f"[red]missed {path}[/]")
     for path in sorted(false_hits):
         console.print(f"[red]wrongly matched {path}[/]")
-    return not missed and not false_hits
+    return texts_ok and not missed and not false_hits
 
 
 def main() -> None:
@@ -81,7 +89,10 @@ def main() -> None:
     with console.status("generating a synthetic corpus (images, videos, other and bad files)"):
         corpus = write_corpus(corpus_dir, n_originals=12, seed=0)
         videos = write_videos(corpus_dir)
-    console.print(f"corpus: {corpus_dir} ({len(corpus.all_files()) + 4} files)")
+        texts = write_texts(corpus_dir)
+        write_known_list(DEMO_DIR / "known_texts.te")
+    files = sum(1 for path in corpus_dir.rglob("*") if path.is_file())
+    console.print(f"corpus: {corpus_dir} ({files} files)")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAQIB_")}
     env["RAQIB_HOME"] = str(home)
     run(
@@ -108,11 +119,17 @@ def main() -> None:
         "-l",
         "source=raqib-demo",
     )
+    run(env, "bank", "create", "demo-texts", "--description", "synthetic known texts")
+    run(env, "bank", "import", "demo-texts", str(DEMO_DIR / "known_texts.te"))
     run(env, "bank", "list")
+    write_labelled(DEMO_DIR / "labelled_train.jsonl", 1500, seed=11)
+    write_labelled(DEMO_DIR / "labelled_test.jsonl", 500, seed=12)
+    run(env, "text", "train", str(DEMO_DIR / "labelled_train.jsonl"))
+    run(env, "text", "eval", str(DEMO_DIR / "labelled_test.jsonl"))
     findings, report = DEMO_DIR / "findings.jsonl", DEMO_DIR / "report.html"
     scan = run(env, "scan", str(corpus_dir), "--report", str(report), "-o", str(findings))
     console.print(scan.stdout.rstrip(), markup=False, highlight=False)
-    ok = check(findings, corpus, videos)
+    ok = check(findings, corpus, videos, texts)
     console.print(f"\nfindings: {findings}\nreport:   {report.resolve()}")
     raise SystemExit(0 if ok else 1)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from raqib.config import Settings
 from raqib.index.exact import ExactIndex
 from raqib.index.hamming import HammingIndex
+from raqib.index.minhash import MinHashIndex
 from raqib.index.snapshots import open_hamming_index
 from raqib.index.video import VideoIndex
 from raqib.records import BankInfo, EntryRecord, Labels
@@ -77,6 +78,7 @@ class Matcher:
                 self._repo.get(name)  # raises NotFoundError with guidance
         self._hamming: dict[str, HammingIndex] = {}
         self._video: dict[str, VideoIndex] = {}
+        self._near_text: dict[str, MinHashIndex] = {}
 
     def match(self, signals: Iterable[Signal]) -> list[Match]:
         """Matches for the signals of one piece of content, allow-lists applied."""
@@ -94,6 +96,8 @@ class Matcher:
             return self._match_video(signal_type, signal)
         if kind is IndexKind.EXACT:
             return self._match_exact(signal_type, signal)
+        if kind is IndexKind.NEAR_TEXT:
+            return self._match_near_text(signal_type, signal)
         return []
 
     def _active(self, bank: BankInfo) -> bool:
@@ -155,6 +159,24 @@ class Matcher:
             }
             distance = 100.0 - hit.match.compared_match_percent
             matches.append(_make_match(entry, bank, distance, signal.value, details=details))
+        return matches
+
+    def _match_near_text(self, signal_type: SignalType, signal: Signal) -> list[Match]:
+        index = self._near_text.get(signal_type.name)
+        if index is None:
+            index = MinHashIndex.open(self.session, signal_type.name)
+            self._near_text[signal_type.name] = index
+        hits = index.query(signal.value, self._max_threshold(signal_type))
+        entries = self._repo.by_ids([entry_id for entry_id, _ in hits])
+        matches = []
+        for entry_id, distance in hits:
+            if entry_id not in entries:
+                continue
+            entry, row_bank = entries[entry_id]
+            bank = self._banks.get(row_bank.name, row_bank)
+            limit = bank.threshold(signal_type.name, signal_type.default_threshold)
+            if self._active(bank) and distance <= limit:
+                matches.append(_make_match(entry, bank, distance, signal.value))
         return matches
 
     def _hamming_index(self, name: str) -> HammingIndex:

@@ -1,8 +1,11 @@
-"""Item -> Finding: hash a file into signals, then match and judge. No I/O beyond reading the
-file being hashed; hashing is a pure function that worker processes can run."""
+"""Item -> Finding: hash a file into signals, assess its text, then match and judge. No I/O
+beyond reading the file being hashed; hashing is a pure function that worker processes can run.
+
+A file is one item, except a JSON/JSONL file of posts, which is one item per post."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -12,14 +15,19 @@ from typing import TYPE_CHECKING, Any
 from raqib.config import Settings
 from raqib.content.detect import detect_kind
 from raqib.content.kinds import Content, ContentKind
+from raqib.content.text import DecodedText, read_text_file
 from raqib.errors import RaqibError
 from raqib.policy import verdict
-from raqib.signals import NoSignal, Signal, SignalRegistry, default_registry
+from raqib.signals import NoSignal, Signal, SignalRegistry, SignalType, default_registry
 from raqib.signals.filehash import DigestSignalType, file_digests
 from raqib.sources.folder import WalkError, display_path, regular_file_status
+from raqib.sources.posts import Post, PostError, read_posts
 
 if TYPE_CHECKING:
     from raqib.matching import Match, Matcher
+    from raqib.text.assess import TextAnalyzer
+
+POST_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
 
 
 @dataclass
@@ -32,6 +40,12 @@ class Hashed:
     signals: list[Signal] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    source: str = "file"  # "file", or "post" for one post of a JSON/JSONL file
+    external_id: str | None = None
+    author: str | None = None
+    url: str | None = None
+    text: dict[str, Any] | None = None  # the assessment (the finding's `text` field)
+    page: dict[str, Any] | None = None  # the page-integrity check of a saved web page
 
     @property
     def sha256(self) -> str | None:
@@ -43,8 +57,9 @@ def _registry() -> SignalRegistry:
     return default_registry()
 
 
-def hash_file(path: Path, settings: Settings) -> Hashed:
-    """Hash one file with every signal type for its kind. Never raises for bad input."""
+def hash_file(path: Path, settings: Settings, analyzer: TextAnalyzer | None = None) -> Hashed:
+    """Hash one file with every signal type for its kind and, given an analyzer, assess the
+    text of a text file or saved page. Never raises for bad input."""
     shown = display_path(path)
     status = regular_file_status(path)
     if isinstance(status, WalkError):
@@ -59,6 +74,27 @@ def hash_file(path: Path, settings: Settings) -> Hashed:
         return _unreadable(shown, str(exc))
     result = Hashed(shown, kind.value, modified=modified)
     content = Content(kind=kind, path=path, digests=digests)
+    if kind not in TEXT_KINDS:
+        _hash_content(result, content, signal_types, settings)
+        return result
+    digest_types = [t for t in signal_types if isinstance(t, DigestSignalType)]
+    _hash_content(result, content, digest_types, settings)
+    text = _file_text(path, kind, result, settings)
+    _hash_text(result, text, settings)
+    if analyzer is not None:
+        result.text = analyzer.assess(text).as_dict()
+    return result
+
+
+TEXT_KINDS = frozenset({ContentKind.TEXT, ContentKind.PAGE})
+
+
+def _hash_content(
+    result: Hashed,
+    content: Content,
+    signal_types: Sequence[SignalType],
+    settings: Settings,
+) -> None:
     for signal_type in signal_types:
         try:
             outcome = signal_type.hash(content, settings)
@@ -69,6 +105,92 @@ def hash_file(path: Path, settings: Settings) -> Hashed:
             result.notes.append({"signal_type": outcome.signal_type, "message": outcome.reason})
         else:
             result.signals.append(outcome)
+
+
+def _hash_text(result: Hashed, text: str, settings: Settings) -> None:
+    """Text signals (text_sha256, text_minhash) of a text with no file of its own."""
+    content = Content(kind=ContentKind.TEXT, text=text)
+    text_types = [
+        t for t in _registry().for_kind(ContentKind.TEXT) if not isinstance(t, DigestSignalType)
+    ]
+    _hash_content(result, content, text_types, settings)
+
+
+def _file_text(path: Path, kind: ContentKind, result: Hashed, settings: Settings) -> str:
+    """The text to assess: a text file's decoded text, or a saved page's title and main text."""
+    decoded = read_text_file(path, settings.max_text_bytes)
+    result.errors.extend({"stage": "decode", "message": m} for m in decoded.errors)
+    if kind is not ContentKind.PAGE:
+        return decoded.text
+    from raqib.content.page import read_page
+
+    page = read_page(decoded.text.encode("utf-8", errors="surrogatepass"))
+    result.errors.extend({"stage": "page", "message": m} for m in page.errors)
+    result.page = {
+        "title": page.title,
+        "links": len(page.links),
+        "injected_scripts": [s.as_dict() for s in page.injected_scripts],
+    }
+    return "\n".join(part for part in (page.title, page.text) if part)
+
+
+def hash_path(path: Path, settings: Settings, analyzer: TextAnalyzer | None = None) -> list[Hashed]:
+    """The items of one file, hashed and (with an analyzer) their texts assessed."""
+    if path.suffix.lower() in POST_SUFFIXES and _is_regular(path):
+        return _hash_posts(path, settings, analyzer)
+    return [hash_file(path, settings, analyzer)]
+
+
+def _is_regular(path: Path) -> bool:
+    return not isinstance(regular_file_status(path), WalkError)
+
+
+def _hash_posts(path: Path, settings: Settings, analyzer: TextAnalyzer | None) -> list[Hashed]:
+    shown = display_path(path)
+    try:
+        decoded = read_text_file(path, settings.max_text_bytes)
+    except RaqibError as exc:
+        return [_unreadable(shown, str(exc))]
+    items = [
+        _hash_post(shown, entry, decoded, settings, analyzer)
+        for entry in read_posts(decoded.text, jsonl=path.suffix.lower() != ".json")
+    ]
+    if items:
+        return items
+    return [
+        Hashed(
+            shown,
+            ContentKind.TEXT.value,
+            notes=[{"signal_type": "text", "message": "no posts in the file"}],
+        )
+    ]
+
+
+def _hash_post(
+    shown: str,
+    entry: Post | PostError,
+    decoded: DecodedText,
+    settings: Settings,
+    analyzer: TextAnalyzer | None,
+) -> Hashed:
+    where = f"{shown}#{entry.position}"
+    if isinstance(entry, PostError):
+        return Hashed(
+            where, ContentKind.TEXT.value, errors=[{"stage": "read", "message": entry.message}]
+        )
+    result = Hashed(
+        where,
+        ContentKind.TEXT.value,
+        modified=entry.time,
+        source="post",
+        external_id=entry.external_id,
+        author=entry.author,
+        url=entry.url,
+        errors=[{"stage": "decode", "message": m} for m in decoded.errors],
+    )
+    _hash_text(result, entry.text, settings)
+    if analyzer is not None:
+        result.text = analyzer.assess(entry.text).as_dict()
     return result
 
 
@@ -81,22 +203,26 @@ def _error(stage: str, exc: BaseException) -> dict[str, str]:
 
 
 def build_finding(item_id: str, hashed: Hashed, matches: list[Match]) -> dict[str, Any]:
-    """The finding record of ARCHITECTURE.md for one scanned file."""
+    """The finding record of ARCHITECTURE.md for one scanned item."""
+    item: dict[str, Any] = {
+        "id": item_id,
+        "source": hashed.source,
+        "path": hashed.path,
+        "kind": hashed.kind,
+        "sha256": hashed.sha256,
+        "author": hashed.author,
+        "time": hashed.modified,
+    }
+    if hashed.source == "post":
+        item.update(external_id=hashed.external_id, url=hashed.url)
+    text = hashed.text or empty_text_assessment()
     return {
-        "item": {
-            "id": item_id,
-            "source": "file",
-            "path": hashed.path,
-            "kind": hashed.kind,
-            "sha256": hashed.sha256,
-            "author": None,
-            "time": hashed.modified,
-        },
+        "item": item,
         "signals": [signal_record(s) for s in hashed.signals],
         "matches": [m.as_dict() for m in matches],
-        "text": empty_text_assessment(),
-        "page": {"injected_scripts": []},
-        "verdict": verdict(matches),
+        "text": text,
+        "page": hashed.page or {"injected_scripts": []},
+        "verdict": verdict(matches, text, hashed.page),
         "errors": hashed.errors,
         "notes": hashed.notes,
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 
 from conftest import Cli
+from raqib.store.migrate import SCHEMA_HEAD
 from raqib.synthetic import make_image, reencode_jpeg, resize_half
 
 
@@ -130,7 +131,7 @@ def test_remove_and_update(cli: Cli, tmp_path: Path) -> None:
 
 def test_db_upgrade(cli: Cli) -> None:
     result = cli("db", "upgrade", "--json")
-    assert result.code == 0 and _json_lines(result.stdout)[0]["revision"] == "0001"
+    assert result.code == 0 and _json_lines(result.stdout)[0]["revision"] == SCHEMA_HEAD
 
 
 def test_hashing_a_pipe_or_a_folder_is_an_error_not_a_hang(cli: Cli, tmp_path: Path) -> None:

@@ -73,6 +73,36 @@ class MatchRow:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A run of excerpt text; `mark` holds the indicator's label when the run is a hit."""
+
+    text: str
+    mark: str
+
+
+@dataclass(frozen=True)
+class TextRow:
+    path: str
+    language: str
+    context: str
+    stance: str
+    entity: str
+    categories: str
+    reasons: tuple[str, ...]
+    segments: tuple[Segment, ...]
+    clipped_before: bool
+    clipped_after: bool
+
+
+@dataclass(frozen=True)
+class PageRow:
+    path: str
+    technique: str
+    iocs: str
+    evidence: str
+
+
+@dataclass(frozen=True)
 class ErrorRow:
     path: str
     stage: str
@@ -96,6 +126,8 @@ def render_scan_report(
     """
     matches = list(_match_rows(findings))
     errors = list(_error_rows(findings))
+    texts = list(_text_rows(findings))
+    pages = list(_page_rows(findings))
     active = [row for row in matches if not row.suppressed_by]
     context = {
         "title": title,
@@ -106,6 +138,10 @@ def render_scan_report(
         "matches": matches[:max_rows],
         "matches_hidden": max(0, len(matches) - max_rows),
         "suppressed": len(matches) - len(active),
+        "texts": texts[:max_rows],
+        "texts_hidden": max(0, len(texts) - max_rows),
+        "pages": pages[:max_rows],
+        "pages_hidden": max(0, len(pages) - max_rows),
         "errors": errors[:max_rows],
         "errors_hidden": max(0, len(errors) - max_rows),
         "charts": [
@@ -225,6 +261,71 @@ def _match_rows(findings: list[dict[str, Any]]) -> Iterable[MatchRow]:
                 tier=_text(labels.get("tier")),
                 recommended=recommended,
                 suppressed_by=_text(match.get("suppressed_by")),
+            )
+
+
+def _text_rows(findings: list[dict[str, Any]]) -> Iterable[TextRow]:
+    """Assessed texts that named an indicator or were not judged unrelated."""
+    for finding in findings:
+        text = _mapping(finding.get("text"))
+        hits = _list_of_mappings(text.get("indicators"))
+        if not text.get("context") or (not hits and text.get("context") == "unrelated"):
+            continue
+        excerpt = _mapping(text.get("excerpt"))
+        categories = _mapping(text.get("categories"))
+        shown = [f"{k} {float(v):.2f}" for k, v in categories.items() if _positive(v)]
+        yield TextRow(
+            path=item_location(_mapping(finding.get("item"))),
+            language=_text(text.get("language")),
+            context=_text(text.get("context")),
+            stance=_text(text.get("stance")),
+            entity=_text(text.get("entity")),
+            categories=", ".join(shown),
+            reasons=tuple(_text(r) for r in text.get("reasons") or []),
+            segments=tuple(highlight_segments(excerpt, hits)),
+            clipped_before=int(excerpt.get("start") or 0) > 0,
+            clipped_after=bool(excerpt.get("end") is not None and excerpt.get("more")),
+        )
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def highlight_segments(excerpt: Mapping[str, Any], hits: list[Mapping[str, Any]]) -> list[Segment]:
+    """Split the excerpt into plain runs and marked indicator spans (offsets are code points
+    into the original text; the excerpt starts at `excerpt["start"]`)."""
+    body = _text(excerpt.get("text"))
+    origin = int(excerpt.get("start") or 0)
+    segments: list[Segment] = []
+    cursor = 0
+    for hit in sorted(hits, key=lambda h: (int(h.get("start") or 0), -int(h.get("end") or 0))):
+        start = int(hit.get("start") or 0) - origin
+        end = int(hit.get("end") or 0) - origin
+        if start < cursor or start >= len(body) or end <= start:
+            continue
+        end = min(end, len(body))
+        if start > cursor:
+            segments.append(Segment(body[cursor:start], ""))
+        label = f"{_text(hit.get('kind'))}: {_text(hit.get('name'))}"
+        segments.append(Segment(body[start:end], label))
+        cursor = end
+    if cursor < len(body):
+        segments.append(Segment(body[cursor:], ""))
+    return segments
+
+
+def _page_rows(findings: list[dict[str, Any]]) -> Iterable[PageRow]:
+    for finding in findings:
+        path = item_location(_mapping(finding.get("item")))
+        page = _mapping(finding.get("page"))
+        for script in _list_of_mappings(page.get("injected_scripts")):
+            iocs = _list_of_mappings(script.get("iocs"))
+            yield PageRow(
+                path=path,
+                technique=_text(script.get("technique")),
+                iocs=", ".join(f"{_text(i.get('type'))} {_text(i.get('value'))}" for i in iocs),
+                evidence=_text(script.get("evidence")),
             )
 
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from raqib.cli import bank, db, hashing, scan
+from raqib.cli import bank, db, hashing, indicators, scan, text
 from raqib.cli.output import error_line
 from raqib.errors import RaqibError
 
@@ -23,6 +23,8 @@ app.command("match")(hashing.match_command)
 app.command("scan")(scan.scan_command)
 app.add_typer(bank.app, name="bank")
 app.add_typer(db.app, name="db")
+app.add_typer(text.app, name="text")
+app.add_typer(indicators.app, name="indicators")
 
 
 def main() -> None:

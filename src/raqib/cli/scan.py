@@ -25,8 +25,9 @@ def scan_command(
     ),
     bank: list[str] = typer.Option(None, "--bank", "-b", help="Only these banks (repeatable)."),
 ) -> None:
-    """Hash every file under PATH, match every enabled bank, report what was found."""
+    """Hash every file under PATH, assess its texts, match every enabled bank, report."""
     from raqib.matching import Matcher  # numba and the indexes: only when matching
+    from raqib.text.loading import load_indicators
 
     context = AppContext.from_env()
     if not path.exists():
@@ -35,24 +36,40 @@ def scan_command(
     findings_path.parent.mkdir(parents=True, exist_ok=True)
     summary = ScanSummary()
     notable: list[dict[str, Any]] = []
+    indicators = load_indicators(context.database)
     with context.database.session() as session, findings_path.open("w", encoding="utf-8") as out:
         matcher = Matcher(session, context.settings, context.registry, bank or None)
         with _progress() as progress:
             task = progress.add_task("scanning", total=count_files(path))
             for finding in scan(
-                path, context.settings, matcher, lambda n: progress.advance(task, n)
+                path,
+                context.settings,
+                matcher,
+                lambda n: progress.advance(task, n),
+                indicators=indicators,
             ):
                 summary.add(finding)
                 out.write(json.dumps(finding, ensure_ascii=False) + "\n")
                 if json_out:
                     print_json_line(finding)
-                if finding["matches"] or finding["errors"]:
+                if _notable(finding):
                     notable.append(finding)
     _print_summary(summary, to_stderr=json_out)
     info_line(f"findings: {findings_path}")
     if report is not None:
         report.write_text(render_scan_report(notable, summary.as_dict()), encoding="utf-8")
         info_line(f"report: {report}")
+
+
+def _notable(finding: dict[str, Any]) -> bool:
+    """What the HTML report shows: matches, errors, and items sent to review."""
+    return bool(
+        finding["matches"]
+        or finding["errors"]
+        or finding["verdict"]["recommended"] != "none"
+        or finding["text"]["indicators"]
+        or finding["page"]["injected_scripts"]
+    )
 
 
 def _default_output(context: AppContext) -> Path:
@@ -73,11 +90,14 @@ def _progress() -> Progress:
 
 def _print_summary(summary: ScanSummary, to_stderr: bool) -> None:
     rows = [
-        ("files scanned", summary.files),
+        ("items scanned", summary.files),
         ("with signals", summary.with_signals),
         ("matched a bank", summary.matched),
         ("with errors", summary.errors),
         *((f"verdict: {k}", v) for k, v in sorted(summary.verdicts.items())),
         *((f"matches in bank {k}", v) for k, v in sorted(summary.matches_by_bank.items())),
+        ("texts assessed", summary.texts_assessed),
+        *((f"text context: {k}", v) for k, v in sorted(summary.contexts.items())),
+        ("pages with injected scripts", summary.injected_pages),
     ]
     print_table("Scan summary", ["", "count"], rows, console=stderr if to_stderr else None)

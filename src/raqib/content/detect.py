@@ -35,6 +35,8 @@ def detect_kind(path: Path) -> ContentKind:
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".webm", ".mkv", ".mov", ".avi"})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".json", ".jsonl", ".ndjson"})
+PAGE_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 
 
 def _kind_from_suffix(suffix: str) -> ContentKind:
@@ -42,6 +44,10 @@ def _kind_from_suffix(suffix: str) -> ContentKind:
         return ContentKind.IMAGE
     if suffix in VIDEO_SUFFIXES:
         return ContentKind.VIDEO
+    if suffix in PAGE_SUFFIXES:
+        return ContentKind.PAGE
+    if suffix in TEXT_SUFFIXES:
+        return ContentKind.TEXT
     return ContentKind.FILE
 
 

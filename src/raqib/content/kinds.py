@@ -11,11 +11,14 @@ class ContentKind(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
     TEXT = "text"
+    PAGE = "page"  # a saved web page (HTML)
     URL = "url"
     FILE = "file"
 
 
-FILE_BACKED = frozenset({ContentKind.IMAGE, ContentKind.VIDEO, ContentKind.FILE})
+FILE_BACKED = frozenset(
+    {ContentKind.IMAGE, ContentKind.VIDEO, ContentKind.FILE, ContentKind.TEXT, ContentKind.PAGE}
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from raqib.errors import ImportFormatError, InputError
 from raqib.records import EntryRecord, Labels, NewEntry
 from raqib.signals import SignalRegistry
+from raqib.signals.raw_text import RAW_TEXT, raw_text_signals
 
 CSV_FIELDS = ("signal_type", "signal", "entity", "behaviours", "tier", "source", "note")
 LABEL_FIELDS = ("entity", "behaviours", "tier", "source", "note")
@@ -66,7 +67,7 @@ def _lines(handle: TextIO) -> Iterator[tuple[int, str]]:
 
 def _read_te(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
     for number, text in _lines(handle):
-        yield _entry(number, registry, *_split_te(number, text), {})
+        yield from _entries(number, registry, *_split_te(number, text), {})
 
 
 def _split_te(number: int, text: str) -> tuple[str, str]:
@@ -88,7 +89,9 @@ def _read_jsonl(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
         if unknown:
             raise ImportFormatError(number, f"unknown field(s) {', '.join(sorted(unknown))}")
         labels = {k: record[k] for k in LABEL_FIELDS if k in record}
-        yield _entry(number, registry, record.get("signal_type"), record.get("signal"), labels)
+        yield from _entries(
+            number, registry, record.get("signal_type"), record.get("signal"), labels
+        )
 
 
 def _read_csv(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
@@ -106,20 +109,30 @@ def _read_csv(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
             if None in row:
                 raise ImportFormatError(reader.line_num, "more fields than the header")
             labels = {k: row[k] for k in LABEL_FIELDS if row.get(k)}
-            yield _entry(reader.line_num, registry, row["signal_type"], row["signal"], labels)
+            yield from _entries(
+                reader.line_num, registry, row["signal_type"], row["signal"], labels
+            )
     except csv.Error as exc:
         raise ImportFormatError(reader.line_num, f"bad CSV ({exc})") from exc
 
 
-def _entry(
+def _entries(
     number: int, registry: SignalRegistry, name: Any, value: Any, labels: dict[str, Any]
-) -> NewEntry:
+) -> list[NewEntry]:
+    """The entries of one line: one, or for a python-threatexchange `raw_text` line the text's
+    text_sha256 and text_minhash (Raqib keeps signals, not the raw text)."""
     if not isinstance(name, str) or not isinstance(value, str) or not value.strip():
         raise ImportFormatError(number, "needs a signal_type and a signal")
     try:
+        if name.strip().lower() == RAW_TEXT:
+            return [
+                NewEntry(s.signal_type, s.value, Labels.from_mapping(labels))
+                for s in raw_text_signals(value)
+            ]
         signal_type = registry.get(name)
-        return NewEntry(signal_type.name, signal_type.normalize(value), Labels.from_mapping(labels))
-    except ValueError as exc:
+        normalized = signal_type.normalize(value)
+        return [NewEntry(signal_type.name, normalized, Labels.from_mapping(labels))]
+    except (ValueError, InputError) as exc:
         raise ImportFormatError(number, str(exc)) from exc
 
 

@@ -7,6 +7,8 @@ from raqib.signals.base import IndexKind, NoSignal, Signal, SignalType
 from raqib.signals.md5 import Md5SignalType
 from raqib.signals.pdq import PdqSignalType
 from raqib.signals.sha256 import Sha256SignalType
+from raqib.signals.text_minhash import TextMinhashSignalType
+from raqib.signals.text_sha256 import TextSha256SignalType
 from raqib.signals.url import UrlSignalType
 from raqib.signals.vpdq import VpdqSignalType
 
@@ -46,7 +48,15 @@ class SignalRegistry:
 
 def default_registry() -> SignalRegistry:
     return SignalRegistry(
-        [PdqSignalType(), VpdqSignalType(), Md5SignalType(), Sha256SignalType(), UrlSignalType()]
+        [
+            PdqSignalType(),
+            VpdqSignalType(),
+            Md5SignalType(),
+            Sha256SignalType(),
+            UrlSignalType(),
+            TextSha256SignalType(),
+            TextMinhashSignalType(),
+        ]
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -87,3 +88,44 @@ class IndexChange(Base):
     signal_type: Mapped[str] = mapped_column(String(40))
     entry_id: Mapped[int] = mapped_column(BigInteger)
     op: Mapped[str] = mapped_column(String(8))  # "add" | "remove"
+
+
+class IndicatorList(Base):
+    """A named list of text indicators (an imported UN or OFAC list, or a team's own)."""
+
+    __tablename__ = "indicator_lists"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(
+        String(40), default="jsonl"
+    )  # un | ofac-csv | ofac-xml | jsonl
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    indicators: Mapped[list[IndicatorRow]] = relationship(
+        back_populates="indicator_list", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class IndicatorRow(Base):
+    """One indicator of a list (see raqib.text.indicator_records.Indicator)."""
+
+    __tablename__ = "indicators"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("indicator_lists.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    entity: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[float] = mapped_column(Float, default=0.5)
+    stance: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    chain: Mapped[str | None] = mapped_column(String(12), nullable=True)
+
+    indicator_list: Mapped[IndicatorList] = relationship(back_populates="indicators")

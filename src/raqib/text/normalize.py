@@ -1,0 +1,888 @@
+"""Arabic-first text normalisation and de-obfuscation, with maps back to the original text.
+
+`normalize(text)` gives two views of a text. For every character of a view, `starts`/`ends` hold
+the original code-point span [start, end) it comes from, so `original[start:end]` is exactly what
+a reviewer sees. Both arrays are non-decreasing.
+
+plain view: format characters removed (general category Cf and the other default-ignorables:
+zero-width characters, bidi controls, soft hyphen, stray variation selectors, Hangul fillers),
+except a ZWJ, variation selector or tag inside an emoji sequence; NFKC; Arabic marks and tatweel
+removed; Arabic letter variants and Arabic-Indic/Persian digits folded (see `arabic_tables`);
+casefold; whitespace runs become one space; ends stripped. A removed character inside the text
+belongs to the output character before it (a letter's span includes its marks).
+
+deobfuscated view (for matching only: patterns go through `deobfuscated_form` too): the plain
+view with evasion undone, in this order --
+1. emoji sequences become tokens of their own (a space is inserted between an emoji and an
+   adjacent character; an inserted space has start == end == the end of the character before it);
+2. look-alike letters of other scripts in a word that reads as Latin become Latin (TR39
+   confusables, `raqib.text.skeleton`), casefolded;
+3. digits inside words: in an Arabic word, a single Arabizi digit becomes its Arabic letter
+   (دا3ش -> داعش); in a Latin word of >= 2 letters, Arabizi digits become their transliteration
+   (2 3 -> a, 5 -> kh, 6 -> t, 7 -> h, 8 -> gh, 9 -> s) and leet characters their letter
+   (0 -> o, 1 -> i, 4 -> a, @ -> a, $ -> s). 3 is leet (-> e) only in a word that has a leet-only
+   character (0 1 4 @ $) and no Arabizi-only digit (2 5 6 7 8 9); otherwise it is Arabizi (-> a).
+   Digit runs of >= 2 at a word's start or end (years, "covid19"), a leading @ or $ (handles,
+   cashtags) and an @ in a word followed by a dot (e-mail addresses) are left alone;
+4. the dotless skeleton: letters that differ only by dots fold to one representative
+   (`arabic_tables.DOTLESS_FOLD`);
+5. runs of one letter squeezed to one (داااعش -> داعش, isiiis -> isis; every letter, so that
+   patterns and texts fold alike). The dotless tooth ٮ stands for ب ت ث ن ي: a run of it is
+   squeezed only where the dotted letters themselves repeat (ييي), so بيت and نبت keep their
+   length;
+6. letters spaced apart are joined: >= 3 single-letter tokens separated by spaces or light
+   punctuation (. - _ · • * and dashes): "د ا ع ش", "i.s.i.s". Real words are never joined.
+   Joined letters are squeezed again.
+
+Bounds: a plain view is at most MAX_EXPANSION (18) characters per input code point (NFKC of
+U+FDFA is 18 characters); a de-obfuscated view at most twice that (Arabizi 5 -> kh; an emoji
+with a space on each side is 3 characters for 1).
+Time is linear in the input: regular expressions and str.translate do the common work; Python
+loops run only over characters that need them (marks, format characters, rare scripts), and
+many edits to a long text are applied with numpy.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from raqib.text import arabic_tables as tables
+from raqib.text.skeleton import latin_lookalikes
+
+MAX_EXPANSION = 18  # the most plain-view characters one code point can become (U+FDFA)
+
+EVIDENCE_KEYS = (
+    "format_chars",
+    "bidi_controls",
+    "diacritics",
+    "tatweel",
+    "confusables",
+    "spaced_letters",
+    "repeated_letters",
+    "arabizi_digits",
+    "leet",
+    "dotless",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One normalised form of a text, with each character's span in the original text."""
+
+    text: str
+    starts: array[int]  # array('i'): original index where output char i's source begins
+    ends: array[int]  # array('i'): original index one past the end of output char i's source
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Original [s, e) for view slice [start, end) (end > start)."""
+        if not 0 <= start < end <= len(self.text):
+            raise ValueError(f"view slice [{start}, {end}) is empty or outside 0..{len(self.text)}")
+        return self.starts[start], self.ends[end - 1]
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A text with its plain and de-obfuscated views and the evasion tactics seen in it."""
+
+    original: str
+    plain: View
+    deobfuscated: View
+    evidence: dict[str, int]  # evasion tactic (EVIDENCE_KEYS) -> count, only tactics seen
+
+
+class _Mapped(NamedTuple):
+    text: str
+    starts: array[int]
+    ends: array[int]
+
+
+_Edit = tuple[int, int, str]  # replace [a, b) of the current text with the string
+
+
+def _int_array(values: NDArray[np.int32]) -> array[int]:
+    converted: array[int] = array("i")
+    converted.frombytes(values.data.cast("B"))
+    return converted
+
+
+# --- character classes -------------------------------------------------------------------------
+
+
+def _ranges(*spans: tuple[int, int]) -> frozenset[str]:
+    return frozenset(chr(c) for first, last in spans for c in range(first, last + 1))
+
+
+_BIDI_CONTROLS = _ranges((0x061C, 0x061C), (0x200E, 0x200F), (0x202A, 0x202E), (0x2066, 0x2069))
+# Kept inside an emoji sequence, dropped elsewhere: ZWJ, text/emoji presentation selectors, tags.
+_CONTEXTUAL = _ranges((0x200D, 0x200D), (0xFE0E, 0xFE0F), (0xE0020, 0xE007F))
+# General category Cf plus the other Default_Ignorable_Code_Points (hand-listed: Python's
+# unicodedata has no such property; the slow path also drops any other Cf character).
+_INVISIBLE = (
+    _ranges(
+        (0x00AD, 0x00AD),
+        (0x034F, 0x034F),
+        (0x0600, 0x0605),
+        (0x061C, 0x061C),
+        (0x06DD, 0x06DD),
+        (0x070F, 0x070F),
+        (0x0890, 0x0891),
+        (0x08E2, 0x08E2),
+        (0x115F, 0x1160),
+        (0x17B4, 0x17B5),
+        (0x180B, 0x180F),
+        (0x200B, 0x200F),
+        (0x202A, 0x202E),
+        (0x2060, 0x206F),
+        (0x3164, 0x3164),
+        (0xFE00, 0xFE0F),
+        (0xFEFF, 0xFEFF),
+        (0xFFA0, 0xFFA0),
+        (0xFFF0, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0000, 0xE0FFF),
+    )
+    - _CONTEXTUAL
+)
+# Format characters dropped by the slow path (with any other character of category Cf).
+_MAYBE_DROPPED = _INVISIBLE | _BIDI_CONTROLS | _CONTEXTUAL
+# Characters the plain view deletes outright, with the evidence key each one counts under.
+_DELETED: dict[str, str] = {
+    **dict.fromkeys(_INVISIBLE, "format_chars"),
+    **dict.fromkeys(_BIDI_CONTROLS, "bidi_controls"),
+    **dict.fromkeys(tables.ARABIC_MARKS, "diacritics"),
+    tables.TATWEEL: "tatweel",
+}
+_EMOJI = _ranges(
+    (0x00A9, 0x00A9),
+    (0x00AE, 0x00AE),
+    (0x203C, 0x203C),
+    (0x2049, 0x2049),
+    (0x2190, 0x21FF),
+    (0x2300, 0x23FF),
+    (0x25A0, 0x25FF),
+    (0x2600, 0x27BF),
+    (0x2934, 0x2935),
+    (0x2B00, 0x2BFF),
+    (0x3030, 0x3030),
+    (0x303D, 0x303D),
+    (0x3297, 0x3297),
+    (0x3299, 0x3299),
+    (0x1F000, 0x1FAFF),
+)
+_EMOJI_MODIFIERS = _ranges((0xFE0E, 0xFE0F), (0x20E3, 0x20E3), (0x1F3FB, 0x1F3FF))
+_TAGS = _ranges((0xE0020, 0xE007F))
+_KEYCAP_BASES = frozenset("0123456789#*")
+# Blocks whose compatibility letters/digits NFKC turns into ASCII: evidence of "confusables".
+_COMPAT_LOOKALIKE_BLOCKS = ((0x2100, 0x24FF), (0xFF00, 0xFFEF), (0x1D400, 0x1D7FF))
+_ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFEFF))
+
+
+def _class(chars: Iterable[str]) -> str:
+    """A regex character-class body for `chars`, as escaped ranges."""
+    codes = sorted({ord(c) for c in chars})
+    parts: list[str] = []
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        first, last = _escape(codes[i]), _escape(codes[j])
+        parts.append(first if i == j else f"{first}-{last}")
+        i = j + 1
+    return "".join(parts)
+
+
+def _escape(code: int) -> str:
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _is_arabic(char: str) -> bool:
+    code = ord(char)
+    return any(first <= code <= last for first, last in _ARABIC_BLOCKS)
+
+
+@lru_cache(maxsize=4096)
+def _attaches(char: str) -> bool:
+    """True for a character NFKC may combine with the one before it (marks, Hangul V/T jamo)."""
+    return unicodedata.category(char)[0] == "M" or "\u1160" <= char <= "\u11ff"
+
+
+# --- plain view: per-character folding ---------------------------------------------------------
+
+
+class _Folded(NamedTuple):
+    chars: str  # NFKD, Arabic marks/tatweel removed, letters folded, casefolded; not yet composed
+    marks: int
+    tatweel: int
+    lookalike: bool  # a compatibility letter/digit (fullwidth, mathematical ...) that is ASCII
+
+
+_NOTHING = _Folded("", 0, 0, False)
+
+
+@lru_cache(maxsize=8192)
+def _fold_char(char: str) -> _Folded:
+    # Letters are folded in their composed form first, so that أ -> ا is a letter fold, not a
+    # dropped hamza counted as a diacritic; then NFKD, and marks are dropped.
+    composed = unicodedata.normalize("NFKC", char)
+    folded = "".join(tables.PLAIN_FOLD.get(part, part) for part in composed)
+    out: list[str] = []
+    marks = tatweel = 0
+    for part in unicodedata.normalize("NFKD", folded):
+        if part in tables.ARABIC_MARKS:
+            marks += 1
+        elif part == tables.TATWEEL:
+            tatweel += 1
+        elif part not in _INVISIBLE:
+            out.append(tables.PLAIN_FOLD.get(part, part).casefold())
+    chars = "".join(out)
+    code = ord(char)
+    lookalike = (
+        any(first <= code <= last for first, last in _COMPAT_LOOKALIKE_BLOCKS)
+        and chars.isascii()
+        and chars.isalnum()
+    )
+    return _Folded(chars, marks, tatweel, lookalike)
+
+
+def _compose(
+    chars: Sequence[str],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    pieces: list[str],
+    out_starts: array[int],
+    out_ends: array[int],
+) -> None:
+    """NFKC, one cluster (a character and the marks that follow it) at a time; every output
+    character of a cluster maps to the whole cluster's span."""
+    k, n = 0, len(chars)
+    while k < n:
+        j = k + 1
+        while j < n and _attaches(chars[j]):
+            j += 1
+        cluster = chars[k] if j == k + 1 else "".join(chars[k:j])
+        composed = unicodedata.normalize("NFKC", cluster)
+        pieces.append(composed)
+        if len(composed) == 1:
+            out_starts.append(starts[k])
+            out_ends.append(ends[j - 1])
+        else:
+            out_starts.extend([starts[k]] * len(composed))
+            out_ends.extend([ends[j - 1]] * len(composed))
+        k = j
+
+
+def _plain_char(char: str) -> str:
+    """The plain form of one character on its own (used to build the fast-path tables)."""
+    folded = _fold_char(char).chars
+    pieces: list[str] = []
+    _compose(folded, [0] * len(folded), [1] * len(folded), pieces, array("i"), array("i"))
+    return "".join(pieces)
+
+
+def _simple_candidates() -> Iterable[int]:
+    """Blocks scanned for simple characters: Latin/Greek/Cyrillic/Hebrew/Arabic, punctuation,
+    symbols, Arabic presentation forms and emoji."""
+    spans = (
+        (0x0000, 0x07FF),
+        (0x08A0, 0x08FF),
+        (0x2000, 0x20CF),
+        (0x2190, 0x23FF),
+        (0x2500, 0x27BF),
+        (0x2B00, 0x2BFF),
+        (0xFB50, 0xFDFF),
+        (0xFE70, 0xFEFF),
+        (0x1F000, 0x1F0FF),
+        (0x1F300, 0x1FAFF),
+    )
+    for first, last in spans:
+        yield from range(first, last + 1)
+
+
+def _is_simple(char: str) -> bool:
+    """A character whose plain form is one character, found without looking at its neighbours,
+    with no evidence to count: the fast path maps it with str.translate."""
+    if char in _DELETED or char in _CONTEXTUAL or unicodedata.category(char) in ("Cf", "Cs"):
+        return False
+    folded = _fold_char(char)
+    if folded.marks or folded.tatweel or folded.lookalike or not folded.chars:
+        return False
+    plain = _plain_char(char)
+    return (
+        len(plain) == 1
+        and not _attaches(char)
+        and not _attaches(folded.chars[0])
+        and not _attaches(plain)
+    )
+
+
+def _translation(mapping: dict[str, str]) -> list[int]:
+    """A str.translate table as a list indexed by code point (twice as fast as a dict); code
+    points past its end raise IndexError, which str.translate reads as "unchanged"."""
+    table = list(range(max(map(ord, mapping)) + 1))
+    for char, replacement in mapping.items():
+        table[ord(char)] = ord(replacement)
+    return table
+
+
+def _build_simple() -> tuple[frozenset[str], list[int]]:
+    simple = frozenset(c for c in map(chr, _simple_candidates()) if _is_simple(c))
+    return simple, _translation({c: p for c in simple if (p := _plain_char(c)) != c})
+
+
+_SIMPLE, _SIMPLE_TABLE = _build_simple()
+_NOT_SIMPLE = re.compile(f"[^{_class(_SIMPLE)}]+")
+_DELETED_RUN = re.compile(f"[{_class(_DELETED)}]+")
+_KINDS = ("format_chars", "bidi_controls", "diacritics", "tatweel")  # of deleted characters
+
+
+def _kind_table() -> NDArray[np.uint8]:
+    """Code point -> 1 + index in _KINDS for a deleted character, 0 otherwise."""
+    table = np.zeros(max(map(ord, _DELETED)) + 1, dtype=np.uint8)
+    for char, kind in _DELETED.items():
+        table[ord(char)] = 1 + _KINDS.index(kind)
+    return table
+
+
+_KIND_TABLE = _kind_table()
+_BULK = 4096  # from this length on, deleted characters are found with numpy
+_IDENTITY: array[int] = array("i", range(_BULK + 1))
+_MERGE_GAP = 8  # slow-path runs this close are done as one (fewer calls on dense input)
+_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+# A whitespace run to rewrite: a character other than " ", or two or more characters.
+_WHITESPACE_RUN = re.compile(r"\s(?:(?<=[^\S ])|(?=\s))\s*")
+
+
+# --- plain view --------------------------------------------------------------------------------
+
+
+def _plain(text: str, evidence: Counter[str]) -> _Mapped:
+    return _collapse_whitespace(_fold(_drop_deleted(text, evidence), evidence))
+
+
+def _drop_deleted(text: str, evidence: Counter[str]) -> _Mapped:
+    """Characters deleted outright (format characters, bidi controls, Arabic marks, tatweel)
+    go, and are counted; the span of the character kept before them grows over them."""
+    if len(text) >= _BULK:
+        return _drop_deleted_bulk(text, evidence)
+    identity = _IDENTITY
+    pieces: list[str] = []
+    starts: array[int] = array("i")
+    ends: array[int] = array("i")
+    pos = 0
+    for match in _DELETED_RUN.finditer(text):
+        a, b = match.span()
+        pieces.append(text[pos:a])
+        starts.extend(identity[pos:a])
+        ends.extend(identity[pos + 1 : a + 1])
+        for char in match.group():
+            evidence[_DELETED[char]] += 1
+        if ends:
+            ends[-1] = b
+        pos = b
+    pieces.append(text[pos:])
+    starts.extend(identity[pos : len(text)])
+    ends.extend(identity[pos + 1 : len(text) + 1])
+    return _Mapped("".join(pieces), starts, ends)
+
+
+def _drop_deleted_bulk(text: str, evidence: Counter[str]) -> _Mapped:
+    """_drop_deleted with whole-array operations, for long texts."""
+    codes = np.frombuffer(text.encode(_UTF32, "surrogatepass"), dtype=np.uint32)
+    kinds = np.zeros(len(codes), dtype=np.uint8)
+    known = codes < len(_KIND_TABLE)
+    kinds[known] = _KIND_TABLE[codes[known]]
+    for kind, count in zip(_KINDS, np.bincount(kinds, minlength=5)[1:].tolist(), strict=True):
+        if count:
+            evidence[kind] += count
+    kept = np.flatnonzero(kinds == 0).astype(np.int32)
+    # a kept character's span runs up to the next kept character (or the end of the text)
+    ends = np.append(kept[1:], np.int32(len(codes)))[: len(kept)].astype(np.int32)
+    remaining = codes[kept].tobytes().decode(_UTF32, "surrogatepass")
+    return _Mapped(remaining, _int_array(kept), _int_array(ends))
+
+
+def _fold(mapped: _Mapped, evidence: Counter[str]) -> _Mapped:
+    """Simple characters through one table (all are mapped, only the simple stretches used);
+    runs of other characters through the slow path, together with the simple character before
+    them (a mark may compose with it)."""
+    text, sources, source_ends = mapped
+    folded = text.translate(_SIMPLE_TABLE)
+    pieces: list[str] = []
+    starts: array[int] = array("i")
+    ends: array[int] = array("i")
+    pos = 0
+    for a, b in _slow_regions(text):
+        pieces.append(folded[pos:a])
+        starts.extend(sources[pos:a])
+        ends.extend(source_ends[pos:a])
+        _fold_run(mapped, a, b, pieces, starts, ends, evidence)
+        pos = b
+    pieces.append(folded[pos:])
+    starts.extend(sources[pos:])
+    ends.extend(source_ends[pos:])
+    return _Mapped("".join(pieces), starts, ends)
+
+
+def _slow_regions(text: str) -> list[tuple[int, int]]:
+    """Runs of characters that are not simple, each with the simple character before it;
+    runs closer than _MERGE_GAP are merged."""
+    regions: list[tuple[int, int]] = []
+    for match in _NOT_SIMPLE.finditer(text):
+        a, b = match.span()
+        start = max(a - 1, 0)
+        if regions and start - regions[-1][1] <= _MERGE_GAP:
+            regions[-1] = (regions[-1][0], b)
+        else:
+            regions.append((start, b))
+    return regions
+
+
+def _fold_run(
+    mapped: _Mapped,
+    a: int,
+    b: int,
+    pieces: list[str],
+    starts: array[int],
+    ends: array[int],
+    evidence: Counter[str],
+) -> None:
+    """The slow path for mapped.text[a:b]: drop, decompose, fold and casefold each character,
+    then compose (NFKC) cluster by cluster."""
+    text, sources, source_ends = mapped
+    chars: list[str] = []
+    run_starts: list[int] = []
+    run_ends: list[int] = []
+    previous = ""  # the last character kept
+    for i in range(a, b):
+        char = text[i]
+        if (char in _MAYBE_DROPPED or _is_format(char)) and _dropped(text, i, previous, evidence):
+            folded = _NOTHING
+        else:
+            folded = _fold_char(char)
+            if folded.marks or folded.tatweel or folded.lookalike:
+                evidence["diacritics"] += folded.marks
+                evidence["tatweel"] += folded.tatweel
+                evidence["confusables"] += folded.lookalike
+        if not folded.chars:  # dropped: the span of the character before grows
+            if run_ends:
+                run_ends[-1] = source_ends[i]
+            elif ends:
+                ends[-1] = source_ends[i]
+            continue
+        previous = char
+        chars.extend(folded.chars)
+        run_starts.extend([sources[i]] * len(folded.chars))
+        run_ends.extend([source_ends[i]] * len(folded.chars))
+    _compose(chars, run_starts, run_ends, pieces, starts, ends)
+
+
+@lru_cache(maxsize=4096)
+def _is_format(char: str) -> bool:
+    return unicodedata.category(char) == "Cf"
+
+
+def _dropped(text: str, i: int, previous: str, evidence: Counter[str]) -> bool:
+    """Whether text[i] is a format character to drop (and count); keeps emoji joiners. Marks
+    and tatweel are not: _fold drops (and counts) them."""
+    char = text[i]
+    if char in _CONTEXTUAL:
+        following = text[i + 1 : i + 2]
+        if char == "\u200d":
+            keep = (previous in _EMOJI or previous in _EMOJI_MODIFIERS) and following in _EMOJI
+        elif char in _TAGS:
+            keep = previous in _EMOJI or previous in _TAGS
+        else:  # a presentation selector: after an emoji, or in a keycap sequence
+            keep = previous in _EMOJI or (previous in _KEYCAP_BASES and following == "\u20e3")
+        if keep:
+            return False
+        evidence["format_chars"] += 1
+        return True
+    kind = "bidi_controls" if char in _BIDI_CONTROLS else "format_chars"
+    evidence[kind] += 1
+    return True
+
+
+def _collapse_whitespace(mapped: _Mapped) -> _Mapped:
+    """Whitespace runs -> one space; leading and trailing whitespace removed."""
+    text = mapped.text
+    n = len(text)
+    edits = [(m.start(), m.end(), " ") for m in _WHITESPACE_RUN.finditer(text)]
+    # a single space at either end is no run to rewrite, but it goes too
+    if text[:1] == " " and not (edits and edits[0][0] == 0):
+        edits.insert(0, (0, 1, " "))
+    if text[-1:] == " " and not (edits and edits[-1][1] == n):
+        edits.append((n - 1, n, " "))
+    return _apply(mapped, [(a, b, "" if a == 0 or b == n else r) for a, b, r in edits])
+
+
+# --- edits with maps -----------------------------------------------------------------------------
+
+
+def _apply(mapped: _Mapped, edits: Sequence[_Edit]) -> _Mapped:
+    """Apply sorted, non-overlapping edits. A same-length replacement keeps each character's
+    span; any other replacement maps all its characters to the replaced span; an insertion maps
+    to an empty span at the end of the character before it."""
+    if not edits:
+        return mapped
+    text, starts, ends = mapped
+    if all(b - a == len(replacement) for a, b, replacement in edits):
+        return mapped._replace(text=_replace(text, edits))  # every span stays as it is
+    if len(edits) > 16 and all(b > a for a, b, _ in edits):
+        return _apply_many(mapped, edits)
+    pieces: list[str] = []
+    new_starts: array[int] = array("i")
+    new_ends: array[int] = array("i")
+    pos = 0
+    for a, b, replacement in edits:
+        if a > pos:
+            pieces.append(text[pos:a])
+            new_starts.extend(starts[pos:a])
+            new_ends.extend(ends[pos:a])
+        if replacement:
+            pieces.append(replacement)
+            if len(replacement) == b - a:
+                new_starts.extend(starts[a:b])
+                new_ends.extend(ends[a:b])
+            else:
+                start, end = (starts[a], ends[b - 1]) if b > a else _gap(starts, ends, a)
+                for _ in replacement:
+                    new_starts.append(start)
+                    new_ends.append(end)
+        pos = b
+    pieces.append(text[pos:])
+    new_starts.extend(starts[pos:])
+    new_ends.extend(ends[pos:])
+    return _Mapped("".join(pieces), new_starts, new_ends)
+
+
+def _apply_many(mapped: _Mapped, edits: Sequence[_Edit]) -> _Mapped:
+    """_apply for many edits (no insertions), with whole-array operations: each character of
+    the text becomes `count` output characters (1, or the replacement's length at the start of
+    a replaced span and 0 in the rest of it)."""
+    text, starts, ends = mapped
+    first = np.fromiter((a for a, _, _ in edits), dtype=np.int64, count=len(edits))
+    stop = np.fromiter((b for _, b, _ in edits), dtype=np.int64, count=len(edits))
+    size = np.fromiter((len(r) for _, _, r in edits), dtype=np.int64, count=len(edits))
+    merged = size != stop - first  # same-length replacements keep their characters' spans
+    first, stop, size = first[merged], stop[merged], size[merged]
+    inside = np.zeros(len(text) + 1, dtype=np.int32)
+    inside[first] += 1
+    inside[stop] -= 1
+    counts = (np.cumsum(inside[:-1], dtype=np.int32) == 0).astype(np.int32)
+    counts[first] = size
+    old_ends = np.frombuffer(ends, dtype=np.int32)
+    new_ends = old_ends.copy()
+    new_ends[first] = old_ends[stop - 1]
+    return _Mapped(
+        _replace(text, edits),
+        _int_array(np.repeat(np.frombuffer(starts, dtype=np.int32), counts)),
+        _int_array(np.repeat(new_ends, counts)),
+    )
+
+
+def _replace(text: str, edits: Sequence[_Edit]) -> str:
+    pieces: list[str] = []
+    pos = 0
+    for a, b, replacement in edits:
+        pieces.append(text[pos:a])
+        pieces.append(replacement)
+        pos = b
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _gap(starts: array[int], ends: array[int], at: int) -> tuple[int, int]:
+    """The span of a character inserted before position `at` (0 < at < len): empty at the end of
+    the previous character's span, unless the neighbours' spans overlap."""
+    before, after = ends[at - 1], starts[at]
+    return (before, before) if before <= after else (after, before)
+
+
+# --- de-obfuscated view ------------------------------------------------------------------------
+
+_EMOJI_ANY = re.compile(f"[{_class(_EMOJI)}]")
+# One emoji (a flag is two regional indicators) with its modifiers, then more joined by ZWJ.
+_EMOJI_ELEMENT = (
+    f"[{_class(_EMOJI)}](?:(?<=[\U0001f1e6-\U0001f1ff])[\U0001f1e6-\U0001f1ff])?"
+    f"[{_class(_EMOJI_MODIFIERS | _TAGS)}]*"
+)
+_EMOJI_CLUSTER = re.compile(f"{_EMOJI_ELEMENT}(?:\u200d{_EMOJI_ELEMENT})*")
+# Characters that may be look-alikes: not ASCII, Arabic, general punctuation or emoji.
+_EXOTIC = re.compile(
+    r"[^\x00-\x7f\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff"
+    r"\u2000-\u206f\U0001f000-\U0001faff]"
+)
+_WORD = re.compile(r"[^\W_]+")
+_DIGIT_NEXT_TO_LETTER = re.compile(r"[0-9@$](?:(?<=[^\W\d_].)|(?=[^\W\d_]))")
+_EDGE_START = re.compile(r"[@$]+|[0-9]{2,}")
+_EDGE_END = re.compile(r"[0-9]{2,}\Z")
+_REPEAT = re.compile(r"(.)\1+", re.DOTALL)
+_REPEAT_BUT_TOOTH = re.compile(f"([^{tables.UNSQUEEZED}])\\1+", re.DOTALL)
+_TOOTH_LETTERS = "".join(c for c, r in tables.DOTLESS_FOLD.items() if r == tables.UNSQUEEZED)
+_REPEAT_TOOTH_LETTER = re.compile(f"([{_TOOTH_LETTERS}])\\1+")
+_SEPARATOR = " .\\-_·•*\u2010-\u2015"
+# >= 3 single-letter tokens separated by 1-3 separators; the run starts the text (_SPACED_FIRST,
+# used with .match) or follows a separator (_SPACED_NEXT, whose match starts with it).
+_SPACED_BODY = f"[^\\W\\d_](?:[{_SEPARATOR}]{{1,3}}[^\\W\\d_]){{2,}}(?![^{_SEPARATOR}])"
+_SPACED_FIRST = re.compile(_SPACED_BODY)
+_SPACED_NEXT = re.compile(f"[{_SEPARATOR}]{_SPACED_BODY}")
+_SEPARATOR_RUN = re.compile(f"[{_SEPARATOR}]+")
+_DOTLESS_TABLE = _translation(tables.DOTLESS_FOLD)
+_DOTLESS_INPUT = re.compile(f"[{tables.DOTLESS_INPUT}]")
+
+
+def _is_letter(char: str) -> bool:
+    """What a regex [^\\W\\d_] matches: alphanumeric but not a decimal digit."""
+    return char.isalnum() and not char.isdecimal()
+
+
+def _deobfuscate(plain: _Mapped, evidence: Counter[str]) -> _Mapped:
+    mapped = _apply(plain, _emoji_edits(plain.text))
+    mapped = _apply(mapped, _lookalike_edits(mapped.text, evidence))
+    mapped = _apply(mapped, _digit_edits(mapped.text, evidence))
+    dotted = mapped.text
+    evidence["dotless"] += len(_DOTLESS_INPUT.findall(dotted))
+    mapped = mapped._replace(text=dotted.translate(_DOTLESS_TABLE))
+    mapped = _apply(mapped, _squeeze_edits(mapped.text, dotted, evidence))
+    joins = _spaced_edits(mapped.text, evidence)
+    if joins:  # joined letters may repeat ("i s s s i s"); the tooth stays as it is
+        mapped = _apply(mapped, joins)
+        mapped = _apply(mapped, _squeeze_edits(mapped.text, None, evidence))
+    if not unicodedata.is_normalized("NFKC", mapped.text):
+        mapped = _renormalize(mapped)  # joining letters can make a composable pair (Hangul)
+    return mapped
+
+
+def _emoji_edits(text: str) -> list[_Edit]:
+    """Spaces around emoji sequences, so that each one is a token."""
+    edits: list[_Edit] = []
+    if _EMOJI_ANY.search(text) is None:
+        return edits
+    n = len(text)
+    for match in _EMOJI_CLUSTER.finditer(text):
+        a, b = match.span()
+        # no space next to a ZWJ: the plain view keeps it only between emoji (keycap + ZWJ)
+        if a > 0 and text[a - 1] not in " \u200d" and (not edits or edits[-1][0] != a):
+            edits.append((a, a, " "))
+        if b < n and text[b] not in " \u200d" and not _attaches(text[b]):
+            edits.append((b, b, " "))
+    return edits
+
+
+def _lookalike_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
+    """Look-alike letters in a word whose every character is ASCII or a look-alike -> Latin."""
+    table = latin_lookalikes()
+    if not any(match.group() in table for match in _EXOTIC.finditer(text)):
+        return []
+    edits: list[_Edit] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if word.isascii() or not any(c in table for c in word):
+            continue
+        if not any(c.isalpha() for c in word):
+            continue
+        if all(c.isascii() or c in table for c in word):
+            start = match.start()
+            found = [
+                (start + k, start + k + 1, table[c]) for k, c in enumerate(word) if not c.isascii()
+            ]
+            evidence["confusables"] += len(found)
+            edits.extend(found)
+    return edits
+
+
+def _digit_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
+    """Arabizi digits and leet characters inside words (rules in the module docstring)."""
+    edits: list[_Edit] = []
+    word_end = 0
+    for hint in _DIGIT_NEXT_TO_LETTER.finditer(text):
+        if hint.start() < word_end:
+            continue  # in the word just done
+        word_start, word_end = _word_around(text, hint.start())
+        word = text[word_start:word_end]
+        letters = [c for c in word if c.isalpha()]
+        if len(letters) < 2:
+            continue
+        if all(c.isascii() for c in letters):
+            following = text[word_end : word_end + 1]
+            edits.extend(_latin_digit_edits(word, word_start, following, evidence))
+        elif all(_is_arabic(c) for c in letters):
+            edits.extend(_arabic_digit_edits(word, word_start, evidence))
+    return edits
+
+
+def _word_around(text: str, at: int) -> tuple[int, int]:
+    """The span of the run of word characters, @ and $ around text[at]."""
+    start, end = at, at + 1
+    while start > 0 and _in_digit_word(text[start - 1]):
+        start -= 1
+    while end < len(text) and _in_digit_word(text[end]):
+        end += 1
+    return start, end
+
+
+def _in_digit_word(char: str) -> bool:
+    return char.isalnum() or char in "_@$"
+
+
+def _latin_digit_edits(
+    word: str, start: int, following: str, evidence: Counter[str]
+) -> list[_Edit]:
+    if not word.isascii():
+        return []
+    lead = _EDGE_START.match(word)
+    trail = _EDGE_END.search(word)
+    lo = lead.end() if lead else 0
+    hi = trail.start() if trail else len(word)
+    core = set(word[lo:hi])
+    arabizi = bool(core & tables.ARABIZI_ONLY) or not core & tables.LEET_ONLY
+    edits: list[_Edit] = []
+    for k in range(lo, hi):
+        char = word[k]
+        if char.isalpha() or (char == "@" and following == "."):
+            continue
+        if arabizi and char in tables.ARABIZI_TO_LATIN:
+            replacement, tactic = tables.ARABIZI_TO_LATIN[char], "arabizi_digits"
+        elif char in tables.LEET:
+            replacement, tactic = tables.LEET[char], "leet"
+        else:
+            continue
+        evidence[tactic] += 1
+        edits.append((start + k, start + k + 1, replacement))
+    return edits
+
+
+def _arabic_digit_edits(word: str, start: int, evidence: Counter[str]) -> list[_Edit]:
+    """A single Arabizi digit next to an Arabic letter -> the Arabic letter (دا3ش -> داعش)."""
+    edits: list[_Edit] = []
+    for k, char in enumerate(word):
+        if char not in tables.ARABIZI_TO_ARABIC:
+            continue
+        before = word[k - 1] if k else ""
+        after = word[k + 1 : k + 2]
+        if before.isdigit() or after.isdigit():
+            continue
+        if (before and _is_arabic(before)) or (after and _is_arabic(after)):
+            evidence["arabizi_digits"] += 1
+            edits.append((start + k, start + k + 1, tables.ARABIZI_TO_ARABIC[char]))
+    return edits
+
+
+def _squeeze_edits(text: str, dotted: str | None, evidence: Counter[str]) -> list[_Edit]:
+    """Runs of one letter -> the letter, in the dotless text `text`; `dotted` is the same text
+    before the dotless fold (None: no tooth is squeezed). The tooth ٮ is squeezed only where its
+    dotted letters repeat (ييي, not بيت), and an input run of ٮ is kept. A run of >= 3 equal
+    dotted letters counts as evidence (doubles are normal spelling)."""
+    original = text if dotted is None else dotted
+    edits: list[_Edit] = []
+    for match in _REPEAT_BUT_TOOTH.finditer(text):
+        letter = match.group(1)
+        if _is_letter(letter):
+            a, b = match.span()
+            if b - a >= 3:
+                runs = _REPEAT.finditer(original, a, b)
+                evidence["repeated_letters"] += sum(run.end() - run.start() >= 3 for run in runs)
+            edits.append((a, b, letter))
+    if dotted is not None:
+        for match in _REPEAT_TOOTH_LETTER.finditer(dotted):
+            a, b = match.span()
+            evidence["repeated_letters"] += b - a >= 3
+            edits.append((a, b, tables.UNSQUEEZED))
+        edits.sort()
+    return edits
+
+
+def _spaced_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
+    """Delete the separators between letters spaced apart ("د ا ع ش" -> "داعش")."""
+    edits: list[_Edit] = []
+    first = _SPACED_FIRST.match(text)
+    runs = [first.span()] if first else []
+    runs.extend(
+        (m.start() + 1, m.end()) for m in _SPACED_NEXT.finditer(text, runs[0][1] if runs else 0)
+    )
+    for a, b in runs:
+        evidence["spaced_letters"] += 1
+        edits.extend((m.start(), m.end(), "") for m in _SEPARATOR_RUN.finditer(text, a, b))
+    return edits
+
+
+def _renormalize(mapped: _Mapped) -> _Mapped:
+    pieces: list[str] = []
+    starts: array[int] = array("i")
+    ends: array[int] = array("i")
+    _compose(mapped.text, mapped.starts, mapped.ends, pieces, starts, ends)
+    return _Mapped("".join(pieces), starts, ends)
+
+
+# --- public API ----------------------------------------------------------------------------------
+
+
+def normalize(text: str) -> NormalizedText:
+    """The plain and de-obfuscated views of `text`, with maps back to it and evasion evidence."""
+    evidence: Counter[str] = Counter()
+    plain = _plain(text, evidence)
+    deobfuscated = _deobfuscate(plain, evidence)
+    return NormalizedText(
+        original=text,
+        plain=View(*plain),
+        deobfuscated=View(*deobfuscated),
+        evidence={key: evidence[key] for key in EVIDENCE_KEYS if evidence[key] > 0},
+    )
+
+
+def plain_form(text: str) -> str:
+    """The plain view's text: == normalize(text).plain.text."""
+    return _plain(text, Counter()).text
+
+
+def deobfuscated_form(text: str) -> str:
+    """The de-obfuscated view's text: == normalize(text).deobfuscated.text."""
+    evidence: Counter[str] = Counter()
+    return _deobfuscate(_plain(text, evidence), evidence).text
+
+
+def canonical_text(text: str) -> str:
+    """Text for exact and near-duplicate hashing: the de-obfuscated view of the text with
+    punctuation and symbols (emoji kept) turned into spaces, whitespace collapsed, stripped."""
+    evidence: Counter[str] = Counter()
+    plain = _plain(text, evidence)
+    unpunctuated = _collapse_whitespace(plain._replace(text=_blank_punctuation(plain.text)))
+    return _deobfuscate(unpunctuated, evidence).text
+
+
+_NOT_WORD = re.compile(r"[^\w\s]|_")
+
+
+def _blank_punctuation(text: str) -> str:
+    """Punctuation and symbols -> spaces (same length); emoji, marks, and @ or $ after a word
+    character (leet) are kept."""
+    chars: list[str] | None = None
+    for match in _NOT_WORD.finditer(text):
+        i = match.start()
+        char = text[i]
+        if char in _EMOJI or char in _EMOJI_MODIFIERS or char in _TAGS or char == "\u200d":
+            continue
+        if unicodedata.category(char)[0] not in "PS":
+            continue
+        if char in "@$" and text[i - 1 : i].isalnum():
+            continue  # may be leet (i$i$)
+        if chars is None:
+            chars = list(text)
+        chars[i] = " "
+    return text if chars is None else "".join(chars)
