@@ -34,14 +34,15 @@ NAIVE_SAMPLE = 200
 
 
 def synthetic_indicators(count: int, seed: int) -> list[Indicator]:
-    """The starter list plus generated names: Arabic letter strings and Latin placeholders."""
+    """The starter list plus generated names shaped like a sanctions list's: Arabic names of
+    two to four words of random letters, and Latin names with a placeholder word."""
     rng = random.Random(seed)
     indicators = list(load_starter_indicators())
     while len(indicators) < count:
         if rng.random() < 0.6:
             words = [
                 "".join(rng.choices(ARABIC_LETTERS, k=rng.randint(3, 7)))
-                for _ in range(rng.randint(1, 3))
+                for _ in range(rng.randint(2, 4))
             ]
         else:
             words = [

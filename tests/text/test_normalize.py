@@ -89,6 +89,8 @@ LATIN_TACTICS = {
     "zero_width": ("IS\u200bIS", "ISIS"),
     "cyrillic+zero_width": ("\u0406\u200b\u0405IS", "ISIS"),
     "leet+repeated_letters": ("1SSS1S", "ISIS"),
+    "arabic_indic_digits": ("PLACEHOLDER-١٧", "PLACEHOLDER-17"),
+    "persian_digits": ("PLACEHOLDER-۱۷", "PLACEHOLDER-17"),
 }
 
 
@@ -272,6 +274,12 @@ def test_lookalikes_only_in_words_that_read_as_latin() -> None:  # tactic: confu
     assert "l" not in deobfuscated_form("اهلا")
 
 
+def test_a_name_glued_to_emoji_maps_back_without_them() -> None:  # tactic: emoji
+    text = _sentence_ar("🔥🔥داعش🔥")
+    assert _deobfuscated_hit(text, "داعش") == "داعش"
+    assert _found(normalize(text).plain, "داعش", text) == "داعش"
+
+
 def test_emoji_become_tokens() -> None:  # tactic: emoji
     text = "🔥داعش🔥 و👍🏽"
     view = normalize(text).deobfuscated
@@ -323,11 +331,18 @@ def test_the_forms_agree_with_normalize() -> None:
     assert deobfuscated_form(text) == normalized.deobfuscated.text
 
 
-def test_a_large_text_is_linear_and_bounded() -> None:
+def test_a_large_text_takes_the_bulk_paths_and_stays_bounded() -> None:
     unit = "دَاعــش\u200b و I.S.I.S و 3amaq 🔥 ﷺ "
-    text = unit * 5000  # 150,000 code points of mixed obfuscation
+    text = unit * 5000  # 155,000 code points: deletions and many edits take the numpy paths
     normalized = normalize(text)
     assert len(normalized.plain.text) <= 18 * len(text)
-    assert normalized.deobfuscated.text.count("امق") == 0
-    assert normalized.evidence["spaced_letters"] == 5000
-    assert normalized.plain.ends[-1] <= len(text)
+    per_unit = normalize(unit).evidence
+    assert normalized.evidence == {key: 5000 * count for key, count in per_unit.items()}
+    view, key = normalized.deobfuscated, deobfuscated_form("داعش")
+    found, at = [], view.text.find(key)
+    while at >= 0:
+        start, end = view.original_span(at, at + len(key))
+        found.append(text[start:end])
+        at = view.text.find(key, at + 1)
+    assert found == ["دَاعــش\u200b"] * 5000  # the zero-width space belongs to the letter before
+    assert view.text.count(deobfuscated_form("isis")) == 5000

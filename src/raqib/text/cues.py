@@ -92,6 +92,12 @@ def _cue_table() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
 
 
 @lru_cache(maxsize=65_536)
+def _candidates(word: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The cue phrases that may start at a word, under each of its clitic readings."""
+    table = _cue_table()
+    return tuple(entry for form in _forms(word) for entry in table.get(form, ()))
+
+
 def _forms(word: str) -> tuple[str, ...]:
     """A word and the words it may be with one Arabic clitic prefix removed."""
     forms = [word]
@@ -106,11 +112,10 @@ def _forms(word: str) -> tuple[str, ...]:
 def count_cues(plain_text: str) -> Counter[str]:
     """How many cue phrases of each class occur in a normalised plain text (linear: each word
     is looked up once per clitic reading, phrases are checked only where their first word is)."""
-    table = _cue_table()
     words = _WORD.findall(plain_text)
     found: Counter[str] = Counter()
     for index, word in enumerate(words):
-        candidates = [entry for form in _forms(word) for entry in table.get(form, ())]
+        candidates = _candidates(word)
         if not candidates:
             continue
         here: set[str] = set()  # a class counts once per position, whatever the reading

@@ -325,9 +325,12 @@ def _model_label(family: str, text: str, letters: int) -> tuple[str, float]:
     candidates = _LANGUAGES_BY_SCRIPT.get(family)
     if candidates is not None and len(candidates) == 1:
         return candidates[0], 1.0
-    ranked = _model().rank(text, candidates)
     if family == "Arab":
-        return _best_allowed(ranked, _arabic_script_evidence(text, letters))
+        allowed = _arabic_script_evidence(text, letters)
+        if allowed == _ONLY_ARABIC:  # the letters settle it: no model call (most posts)
+            return "ar", _LETTER_RULE_CONFIDENCE
+        return _best_allowed(_model().rank(text, candidates), allowed)
+    ranked = _model().rank(text, candidates)
     if family in ("Cyrl", "Latn"):
         return _best_allowed(ranked, _alphabet_evidence(family, text, letters))
     return ranked[0]
@@ -412,6 +415,8 @@ _DISTINCTIVE_LETTER = re.compile("[" + "".join(_DISTINCTIVE_LETTERS) + "]")
 # The Arabic article opening a word counts as an Arabic-only letter (not in الان, البته: Persian).
 _ARABIC_ARTICLE = re.compile(r"(?<!\S)ال(?!ان(?!\S)|بته(?!\S))")
 _SHORT_ARABIC_SCRIPT = 60  # letters; below this the letters may overrule the model
+_ONLY_ARABIC = frozenset({"ar"})
+_LETTER_RULE_CONFIDENCE = 0.99
 
 
 def _arabic_script_evidence(text: str, letters: int) -> frozenset[str]:
@@ -426,6 +431,8 @@ def _arabic_script_evidence(text: str, letters: int) -> frozenset[str]:
         return frozenset({"ur"})
     if max(counts["ps"], counts["ku"]) >= enough:
         return frozenset({"ps"} if counts["ps"] >= counts["ku"] else {"ku", "ug"})
+    if letters >= 30 and counts["ar"] >= enough and not counts["fa_ur"] + counts["ur_soft"]:
+        return _ONLY_ARABIC  # 30 letters of Persian or Urdu without one of پ چ ژ گ ک ی: no
     allowed = {"ar", "fa", "ur"}
     if counts["ur_soft"] == 0 and letters >= 30:  # Urdu without a single Urdu letter: no
         allowed.discard("ur")

@@ -4,12 +4,14 @@
 the original code-point span [start, end) it comes from, so `original[start:end]` is exactly what
 a reviewer sees. Both arrays are non-decreasing.
 
-plain view: format characters removed (general category Cf and the other default-ignorables:
-zero-width characters, bidi controls, soft hyphen, stray variation selectors, Hangul fillers),
-except a ZWJ, variation selector or tag inside an emoji sequence; NFKC; Arabic marks and tatweel
-removed; Arabic letter variants and Arabic-Indic/Persian digits folded (see `arabic_tables`);
-casefold; whitespace runs become one space; ends stripped. A removed character inside the text
-belongs to the output character before it (a letter's span includes its marks).
+plain view, in this order: format characters (general category Cf and the other
+default-ignorables: zero-width characters, bidi controls, soft hyphen, stray variation
+selectors, Hangul fillers), Arabic marks and tatweel removed, except a ZWJ, variation selector
+or tag inside an emoji sequence; NFKC; Arabic letter variants and Arabic-Indic/Persian digits
+folded (see `arabic_tables`); casefold; whitespace runs become one space; ends stripped. A
+removed character inside the text belongs to the output character before it (a letter's span
+includes its marks). Most characters are "simple" (one character in, one out, whatever their
+neighbours): one str.translate maps them; the others go through a per-character slow path.
 
 deobfuscated view (for matching only: patterns go through `deobfuscated_form` too): the plain
 view with evasion undone, in this order --
@@ -38,8 +40,8 @@ Bounds: a plain view is at most MAX_EXPANSION (18) characters per input code poi
 U+FDFA is 18 characters); a de-obfuscated view at most twice that (Arabizi 5 -> kh; an emoji
 with a space on each side is 3 characters for 1).
 Time is linear in the input: regular expressions and str.translate do the common work; Python
-loops run only over characters that need them (marks, format characters, rare scripts), and
-many edits to a long text are applied with numpy.
+loops run only over characters that need them (combining marks of other scripts, emoji, rare
+scripts); on long texts, deleted characters are found and many edits applied with numpy.
 """
 
 from __future__ import annotations
@@ -227,15 +229,26 @@ def _attaches(char: str) -> bool:
 
 class _Folded(NamedTuple):
     chars: str  # NFKD, Arabic marks/tatweel removed, letters folded, casefolded; not yet composed
+    attaches: tuple[bool, ...]  # per character of chars: _attaches()
     marks: int
     tatweel: int
     lookalike: bool  # a compatibility letter/digit (fullwidth, mathematical ...) that is ASCII
+    format: bool  # a format character, dropped unless it joins an emoji sequence
 
 
-_NOTHING = _Folded("", 0, 0, False)
+_DROPPED = _Folded("", (), 0, 0, False, False)
+_FOLDED: dict[str, _Folded] = {}  # a cache of _fold_char, emptied when it grows large
 
 
-@lru_cache(maxsize=8192)
+def _folded(char: str) -> _Folded:
+    found = _FOLDED.get(char)
+    if found is None:
+        if len(_FOLDED) >= 1 << 16:
+            _FOLDED.clear()
+        found = _FOLDED[char] = _fold_char(char)
+    return found
+
+
 def _fold_char(char: str) -> _Folded:
     # Letters are folded in their composed form first, so that أ -> ا is a letter fold, not a
     # dropped hamza counted as a diacritic; then NFKD, and marks are dropped.
@@ -257,7 +270,9 @@ def _fold_char(char: str) -> _Folded:
         and chars.isascii()
         and chars.isalnum()
     )
-    return _Folded(chars, marks, tatweel, lookalike)
+    is_format = char in _MAYBE_DROPPED or unicodedata.category(char) == "Cf"
+    attaches = tuple(map(_attaches, chars))
+    return _Folded(chars, attaches, marks, tatweel, lookalike, is_format)
 
 
 def _compose(
@@ -314,21 +329,26 @@ def _simple_candidates() -> Iterable[int]:
         yield from range(first, last + 1)
 
 
-def _is_simple(char: str) -> bool:
-    """A character whose plain form is one character, found without looking at its neighbours,
-    with no evidence to count: the fast path maps it with str.translate."""
-    if char in _DELETED or char in _CONTEXTUAL or unicodedata.category(char) in ("Cf", "Cs"):
-        return False
+def _simple_form(char: str) -> str | None:
+    """The plain form of a simple character: one character, found without looking at its
+    neighbours, with no evidence to count (the fast path maps it with str.translate); None for
+    any other character."""
+    category = unicodedata.category(char)
+    if char in _DELETED or char in _CONTEXTUAL or category in ("Cf", "Cs") or category[0] == "M":
+        return None
+    if not unicodedata.decomposition(char) and char not in tables.PLAIN_FOLD:
+        # NFKC and the folds leave it alone; only casefold may change it (a shortcut for most
+        # candidates, which keeps importing this module quick)
+        lower = char.casefold()
+        if len(lower) == 1 and (lower == char or not unicodedata.decomposition(lower)):
+            return lower
     folded = _fold_char(char)
     if folded.marks or folded.tatweel or folded.lookalike or not folded.chars:
-        return False
+        return None
     plain = _plain_char(char)
-    return (
-        len(plain) == 1
-        and not _attaches(char)
-        and not _attaches(folded.chars[0])
-        and not _attaches(plain)
-    )
+    if len(plain) != 1 or _attaches(folded.chars[0]) or _attaches(plain):
+        return None
+    return plain
 
 
 def _translation(mapping: dict[str, str]) -> list[int]:
@@ -341,13 +361,18 @@ def _translation(mapping: dict[str, str]) -> list[int]:
 
 
 def _build_simple() -> tuple[frozenset[str], list[int]]:
-    simple = frozenset(c for c in map(chr, _simple_candidates()) if _is_simple(c))
-    return simple, _translation({c: p for c in simple if (p := _plain_char(c)) != c})
+    forms = {c: _simple_form(c) for c in map(chr, _simple_candidates())}
+    simple = {c: form for c, form in forms.items() if form is not None}
+    return frozenset(simple), _translation({c: p for c, p in simple.items() if p != c})
 
 
 _SIMPLE, _SIMPLE_TABLE = _build_simple()
 _NOT_SIMPLE = re.compile(f"[^{_class(_SIMPLE)}]+")
-_DELETED_RUN = re.compile(f"[{_class(_DELETED)}]+")
+# Deleted characters, and every astral character: a character class that lists the few astral
+# deleted ones is slow for the regex engine to test; the loop checks these one by one.
+_MAYBE_DELETED = re.compile(
+    f"[{_class(c for c in _DELETED if c <= chr(0xFFFF))}\U00010000-\U0010ffff]+"
+)
 _KINDS = ("format_chars", "bidi_controls", "diacritics", "tatweel")  # of deleted characters
 
 
@@ -384,17 +409,20 @@ def _drop_deleted(text: str, evidence: Counter[str]) -> _Mapped:
     pieces: list[str] = []
     starts: array[int] = array("i")
     ends: array[int] = array("i")
-    pos = 0
-    for match in _DELETED_RUN.finditer(text):
-        a, b = match.span()
-        pieces.append(text[pos:a])
-        starts.extend(identity[pos:a])
-        ends.extend(identity[pos + 1 : a + 1])
-        for char in match.group():
-            evidence[_DELETED[char]] += 1
-        if ends:
-            ends[-1] = b
-        pos = b
+    pos = 0  # the start of the text still to copy
+    for match in _MAYBE_DELETED.finditer(text):
+        for i in range(*match.span()):
+            kind = _DELETED.get(text[i])
+            if kind is None:
+                continue
+            evidence[kind] += 1
+            if pos < i:
+                pieces.append(text[pos:i])
+                starts.extend(identity[pos:i])
+                ends.extend(identity[pos + 1 : i + 1])
+            if ends:
+                ends[-1] = i + 1
+            pos = i + 1
     pieces.append(text[pos:])
     starts.extend(identity[pos : len(text)])
     ends.extend(identity[pos + 1 : len(text) + 1])
@@ -463,38 +491,53 @@ def _fold_run(
     evidence: Counter[str],
 ) -> None:
     """The slow path for mapped.text[a:b]: drop, decompose, fold and casefold each character,
-    then compose (NFKC) cluster by cluster."""
+    then compose (NFKC) each cluster (a character and the marks after it); every character of a
+    cluster's output maps to the whole cluster's span."""
     text, sources, source_ends = mapped
-    chars: list[str] = []
-    run_starts: list[int] = []
-    run_ends: list[int] = []
+    cluster: list[str] = []
+    cluster_start = cluster_end = 0
     previous = ""  # the last character kept
     for i in range(a, b):
         char = text[i]
-        if (char in _MAYBE_DROPPED or _is_format(char)) and _dropped(text, i, previous, evidence):
-            folded = _NOTHING
-        else:
-            folded = _fold_char(char)
-            if folded.marks or folded.tatweel or folded.lookalike:
-                evidence["diacritics"] += folded.marks
-                evidence["tatweel"] += folded.tatweel
-                evidence["confusables"] += folded.lookalike
+        folded = _folded(char)
+        if folded.format and _dropped(text, i, previous, evidence):
+            folded = _DROPPED
+        elif folded.marks or folded.tatweel or folded.lookalike:
+            evidence["diacritics"] += folded.marks
+            evidence["tatweel"] += folded.tatweel
+            evidence["confusables"] += folded.lookalike
         if not folded.chars:  # dropped: the span of the character before grows
-            if run_ends:
-                run_ends[-1] = source_ends[i]
+            if cluster:
+                cluster_end = source_ends[i]
             elif ends:
                 ends[-1] = source_ends[i]
             continue
         previous = char
-        chars.extend(folded.chars)
-        run_starts.extend([sources[i]] * len(folded.chars))
-        run_ends.extend([source_ends[i]] * len(folded.chars))
-    _compose(chars, run_starts, run_ends, pieces, starts, ends)
+        for part, attaches in zip(folded.chars, folded.attaches, strict=True):
+            if not (attaches and cluster):
+                _emit(cluster, cluster_start, cluster_end, pieces, starts, ends)
+                cluster = []
+                cluster_start = sources[i]
+            cluster.append(part)
+            cluster_end = source_ends[i]
+    _emit(cluster, cluster_start, cluster_end, pieces, starts, ends)
 
 
-@lru_cache(maxsize=4096)
-def _is_format(char: str) -> bool:
-    return unicodedata.category(char) == "Cf"
+def _emit(
+    cluster: list[str],
+    start: int,
+    end: int,
+    pieces: list[str],
+    starts: array[int],
+    ends: array[int],
+) -> None:
+    if not cluster:
+        return
+    composed = unicodedata.normalize("NFKC", "".join(cluster))
+    pieces.append(composed)
+    for _ in composed:
+        starts.append(start)
+        ends.append(end)
 
 
 def _dropped(text: str, i: int, previous: str, evidence: Counter[str]) -> bool:
