@@ -151,3 +151,51 @@ def test_empty_scan_renders() -> None:
     page = render_scan_report([], {}, generated_at=WHEN)
     assert "No matches." in page
     assert "No errors." in page
+
+
+def _text_finding(text: str, hits: list[tuple[int, int, str]]) -> dict[str, Any]:
+    record = finding("posts.jsonl#L1", recommended="review")
+    record["text"] = {
+        "language": "ar",
+        "context": "news_or_research",
+        "stance": "opposing",
+        "entity": "Example Entity",
+        "categories": {"threat": 0.0, "claim_of_responsibility": 0.35},
+        "reasons": ["<b>reason</b> with markup"],
+        "indicators": [
+            {"name": name, "kind": "entity", "start": start, "end": end}
+            for start, end, name in hits
+        ],
+        "excerpt": {"start": 0, "end": len(text), "text": text, "more": False},
+    }
+    return record
+
+
+def test_text_excerpts_highlight_spans_right_to_left_and_escape_everything() -> None:
+    text = "قال مسؤولون إن داعش <script>x</script> خسر \u202eمواقع"
+    start = text.index("داعش")
+    html = render_scan_report(
+        [_text_finding(text, [(start, start + 4, "داعش")])], {}, generated_at=WHEN
+    )
+    assert '<p class="excerpt" dir="auto">' in html
+    assert '<mark title="entity: داعش">داعش</mark>' in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+    assert "&lt;U+202E&gt;" in html and "\u202e" not in html
+    assert "&lt;b&gt;reason&lt;/b&gt;" in html
+    assert "claim_of_responsibility 0.35" in html and "threat 0.00" not in html
+
+
+def test_page_findings_list_techniques_and_iocs() -> None:
+    record = finding("pages/loader.html", recommended="review")
+    record["page"] = {
+        "injected_scripts": [
+            {
+                "technique": "eval_atob",
+                "iocs": [{"type": "url", "value": "http://192.0.2.1/x.js"}],
+                "evidence": "eval(atob('<svg onload=1>'))",
+            }
+        ]
+    }
+    html = render_scan_report([record], {}, generated_at=WHEN)
+    assert "eval_atob" in html and "url http://192.0.2.1/x.js" in html
+    assert "&lt;svg onload=1&gt;" in html and "<svg onload" not in html

@@ -130,3 +130,18 @@ def test_eval_without_a_model_says_how_to_train_one(cli: Cli, tmp_path: Path) ->
     (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "unrelated"}\n')
     result = cli("text", "eval", "x.jsonl")
     assert result.code == 2 and "raqib text train" in result.stderr
+
+
+def test_ofac_import_skips_and_reports_a_malformed_address(cli: Cli, tmp_path: Path) -> None:
+    bad_row = (
+        '37,"PLACEHOLDER OTHER","-0-","SDGT","-0-","-0-","-0-","-0-","-0-","-0-","-0-",'
+        '"Digital Currency Address - XBT 1PlaceholderNotAnAddress000000;"\n'
+    )
+    (tmp_path / "sdn.csv").write_text(OFAC_CSV + bad_row, encoding="utf-8")
+    result = cli("indicators", "import", "ofac", "sdn.csv", "--format", "ofac-csv", "--json")
+    assert result.code == 0, result.stderr
+    record = _json(result.stdout)
+    rejected = record["rejected"]
+    assert isinstance(rejected, list) and len(rejected) == 1 and "line 2" in rejected[0]
+    exported = cli("indicators", "export", "ofac").stdout
+    assert ETH.lower() in exported and "PLACEHOLDER OTHER" in exported

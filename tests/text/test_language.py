@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -13,10 +15,19 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from raqib.errors import InputError
 from raqib.text.language import (
+    _MARKED_LETTERS,
+    _SCRIPT_LETTERS,
+    _STRONG_WORDS,
+    _WEAK_WORDS,
     ARABIZI,
     UNDETERMINED,
     LanguageGuess,
+    _clean,
+    _count_letters,
+    _is_arabizi_digit_word,
     _model,
+    _sample,
+    _segments,
     arabizi_confidence,
     identify,
     script_shares,
@@ -375,3 +386,152 @@ def test_any_bytes_give_a_well_formed_guess(data: bytes) -> None:
     guess = identify(data)
     assert 0.0 <= guess.confidence <= 1.0
     assert guess.script in {"none", "mixed", *script_shares(data)}
+
+
+# --- the fast paths against plain references ---------------------------------------------------
+# The module counts letters with a table and numba kernels, cleans ASCII text with bytes tricks
+# and pre-checks Arabizi by hashing; these references do the same one character or token at a
+# time, with regular expressions, as the module's first version did.
+
+REFERENCE_MARKS = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u0640\u06d6-\u06ed\u0591-\u05c7\u0300-\u036f]+"
+)
+REFERENCE_NOISE = re.compile("[^\\w\u200c\u200d'’ \u0900-\u0dff\u0e00-\u0eff-]+")
+SCRIPT_PATTERNS = [(code, re.compile(f"[{letters}]")) for code, letters in _SCRIPT_LETTERS.items()]
+ANY_LETTER = re.compile(r"[^\W\d_]")
+# Letters of many scripts (some above the BMP), marks, digits, joiners, punctuation, emoji, a
+# lone surrogate.
+MIXED = (
+    "abcXYZéĞğıəİK ابتثپچکیةيكىٹےھټۆ абвЖЇїіӘ αβΣς שלום 你好こんにちは한국 กข हिन्दी ሰላም"
+    "\u064e\u0651\u0640\u06e5 0123٣۴ _-'’ .,!?#@ 😀𠀀𝐀\u200c\u200d"
+    "\ufdfa\ufefb\u00a0\u2028\u03f6\uffff\ud800"
+)
+mixed_text = st.text(alphabet=st.sampled_from(MIXED), max_size=80)
+
+
+def reference_clean(sample: str) -> str:
+    return REFERENCE_NOISE.sub(" ", REFERENCE_MARKS.sub("", sample).replace("_", " ")).strip()
+
+
+def reference_script(char: str) -> str:
+    for code, pattern in SCRIPT_PATTERNS:
+        if pattern.fullmatch(char):
+            return code
+    return "Zzzz" if ANY_LETTER.fullmatch(char) else ""
+
+
+def reference_letters(clean: str) -> tuple[Counter[str], Counter[str]]:
+    scripts = Counter(script for script in map(reference_script, clean) if script)
+    return scripts, Counter(char for char in clean.lower() if char in _MARKED_LETTERS)
+
+
+def reference_segments(clean: str, major: set[str]) -> list[tuple[str, int, int, int]]:
+    runs: list[tuple[str, int, int, int]] = []
+    for position, char in enumerate(clean):
+        script = reference_script(char)
+        family = "Hani" if script == "Hrkt" else script
+        if family not in major:
+            continue
+        if runs and runs[-1][0] == family:
+            runs[-1] = (family, runs[-1][1], position + 1, runs[-1][3] + 1)
+        else:
+            runs.append((family, position, position + 1, 1))
+    return runs
+
+
+def reference_arabizi(text: str) -> float:
+    words = hints = score = 0
+    for token in re.findall("[a-z0-9]+", text[:6000].lower()):
+        if token.isdigit():
+            continue
+        words += 1
+        if token in _STRONG_WORDS or _is_arabizi_digit_word(token):
+            hints, score = hints + 1, score + 2
+        elif token in _WEAK_WORDS:
+            score += 1
+    density = score / (2 * words) if words else 0.0
+    if hints == 0 or score < 3 or density < 0.2:
+        return 0.0
+    return round(min(0.95, 0.5 + density), 4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), mixed_text, st.text(alphabet=st.characters(max_codepoint=127))))
+def test_cleaning_matches_the_reference(text: str) -> None:
+    assert _clean(text) == reference_clean(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(), mixed_text))
+def test_raw_and_cleaned_text_count_the_same_letters(text: str) -> None:
+    sample = _sample(text)
+    expected = reference_letters(reference_clean(sample))
+    for form in (sample, _clean(sample)):
+        letters = _count_letters(form)
+        assert (letters.scripts, letters.marked) == expected
+
+
+def test_letter_table_matches_the_reference_on_every_code_point() -> None:
+    bmp = "".join(map(chr, range(0x10000)))
+    above = "".join(map(chr, range(0x10000, 0x110000, 37)))
+    for text in (bmp, above):
+        letters = _count_letters(text)
+        assert (letters.scripts, letters.marked) == reference_letters(reference_clean(text))
+    assert _count_letters(bmp).marked.keys() == _MARKED_LETTERS  # capitals included
+
+
+@settings(max_examples=200, deadline=None)
+@given(mixed_text)
+def test_segments_match_the_reference(text: str) -> None:
+    clean = _clean(_sample(text))
+    families = {"Hani" if code == "Hrkt" else code for code in reference_letters(clean)[0]}
+    for major in ({"Arab", "Latn"}, families):
+        runs = [(run.script, run.start, run.end, run.letters) for run in _segments(clean, major)]
+        assert runs == reference_segments(clean, major)
+
+
+ARABIZI_WORDS = [
+    *sorted(_STRONG_WORDS)[::7],
+    *sorted(_WEAK_WORDS)[::3],
+    *["3arabi", "7abibi", "sa7a", "ya3ni", "WALLAH", "Habibi", "2nd", "5g", "7pm", "mp3"],
+    *["ps5s", "x86s", "covid19", "2019", "12", "a380", "the", "train", "was", "late", "today"],
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.lists(
+            st.tuples(st.sampled_from(ARABIZI_WORDS), st.sampled_from([" ", "-", "'", ", ", "é"])),
+            max_size=12,
+        ).map(lambda pairs: "".join(word + gap for word, gap in pairs)),
+        st.text(alphabet=st.sampled_from("ab7s3 hiyalw9-éK'"), max_size=40),
+    )
+)
+def test_arabizi_matches_the_reference(text: str) -> None:
+    assert arabizi_confidence(text) == reference_arabizi(text)
+
+
+def test_strong_and_weak_arabizi_words_are_apart() -> None:
+    assert _STRONG_WORDS.isdisjoint(_WEAK_WORDS)
+
+
+def test_best_allowed_language_agrees_with_the_ranking() -> None:
+    languages = ("en", "fr", "de", "tr", "id")
+    allowed = frozenset({"de", "tr"})
+    for sentence in SENTENCES["en"] + SENTENCES["tr"]:
+        ranked = _model().rank(sentence, languages)
+        language, probability = _model().best(sentence, languages, None)
+        assert language == ranked[0][0]
+        assert probability == pytest.approx(ranked[0][1])
+        kept = [(code, share) for code, share in ranked if code in allowed]
+        language, probability = _model().best(sentence, languages, allowed)
+        assert language == kept[0][0]
+        assert probability == pytest.approx(kept[0][1] / sum(share for _, share in kept))
+
+
+@pytest.mark.parametrize("digit", "0123456789")
+def test_arabizi_digit_words_of_every_digit_match_the_reference(digit: str) -> None:
+    text = f"sa{digit}a ma{digit}lesh ana"
+    assert arabizi_confidence(text) == reference_arabizi(text)
+    assert (arabizi_confidence(text) > 0) == (digit in "235679")

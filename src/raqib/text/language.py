@@ -7,6 +7,13 @@ py3langid's bundled naive-Bayes model (byte 1-4-grams, nothing fetched), restric
 languages that each script can carry; the rest (scripts, Arabizi, Arabic/Persian/Urdu letters,
 segmenting mixed text) is written here by hand.
 
+Speed (a post costs tens of µs): letters are counted with a table that gives every code point
+of the Basic Multilingual Plane its script (and, for the few letters the letter rules look at,
+the letter itself) and that ignores whatever cleaning drops, so the raw text can be counted and
+most Arabic posts, settled by their letters, are never cleaned; the rare code points above the
+BMP are looked up one by one. The counting, the splitting of mixed text, py3langid's scan and a
+hashed pre-check for Arabizi are small numba kernels (compiled on first use, cached on disk).
+
 Mixed text is split by script: each script's stretches are classified together (one model call
 per script), Latin stretches that are Arabizi apart. Two languages of one script in one text
 (English and French, say) are not told apart: the model names the mix. Text in a single
@@ -23,11 +30,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, NamedTuple
+from functools import cache, lru_cache
+from itertools import filterfalse
+from typing import Any, NamedTuple, TypeVar, cast
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -67,22 +76,12 @@ _SCRIPT_LETTERS: dict[str, str] = {
     "Ethi": "\u1200-\u135a",
 }
 _OTHER_SCRIPT = "Zzzz"  # letters of any script not listed above
-_KNOWN_LETTERS = "".join(_SCRIPT_LETTERS.values())
-_GAP = "[\\d '’\u200c\u200d-]+"  # what separates letters in cleaned text
-_OTHER_LETTER = f"(?:(?![{_KNOWN_LETTERS}])[^\\W\\d_])"
-# A stretch: letters of one script, with no letter of another script in between.
-_SCRIPT_STRETCH = re.compile(
-    "|".join(
-        f"(?P<{code}>[{letters}]+(?:{_GAP}[{letters}]+)*)"
-        for code, letters in _SCRIPT_LETTERS.items()
-    )
-    + f"|(?P<{_OTHER_SCRIPT}>{_OTHER_LETTER}+(?:{_GAP}{_OTHER_LETTER}+)*)"
-)
-_GAPS = re.compile(_GAP)
-_MAIN_SCRIPT_LETTERS = tuple(
-    (code, re.compile(f"[{_SCRIPT_LETTERS[code]}]+")) for code in ("Arab", "Latn", "Cyrl")
+_SCRIPT_CLASSES = tuple(
+    (code, re.compile(f"[{letters}]")) for code, letters in _SCRIPT_LETTERS.items()
 )
 _ANY_LETTER = re.compile(r"[^\W\d_]")
+_ABOVE_BMP_CHAR = re.compile("[\U00010000-\U0010ffff]")
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
 # Scripts classified together: Japanese mixes kana and Han.
 _SCRIPT_FAMILY = {"Hrkt": "Hani"}
 
@@ -115,13 +114,26 @@ _LANGUAGES_BY_SCRIPT: dict[str, tuple[str, ...]] = {
 # --- cleaning ---------------------------------------------------------------------------------
 
 _URL_OR_HANDLE = re.compile(r"(?:https?://|www\.)\S*|@\w+", re.IGNORECASE)
+
+
+def _runs_of(char_class: str) -> re.Pattern[str]:
+    """Runs of `char_class`, written "[x][x]*": `re` then scans for a run's first character in
+    a tight loop, where "[x]+" would try a match at every position (three times slower)."""
+    return re.compile(f"{char_class}{char_class}*")
+
+
 # Diacritics and tatweel, deleted: Arabic harakat and Quranic marks, Hebrew points, and the
 # combining accents that NFKC could not compose.
-_MARKS = re.compile(
-    "[\u0610-\u061a\u064b-\u065f\u0670\u0640\u06d6-\u06ed\u0591-\u05c7\u0300-\u036f]+"
+_MARKS = _runs_of("[\u0610-\u061a\u064b-\u065f\u0670\u0640\u06d6-\u06ed\u0591-\u05c7\u0300-\u036f]")
+# What is kept: letters, digits, joiners, apostrophes, spaces, hyphens, and Indic and Thai vowel
+# signs; each run of anything else (emoji, symbols, punctuation) becomes one space.
+_KEPT = _runs_of("[\\w\u200c\u200d'’ \u0900-\u0dff\u0e00-\u0eff-]")
+# The same for ASCII text, byte by byte: "_" to a space, anything else not kept to NUL.
+_ASCII_KEPT = bytes(
+    code if chr(code).isalnum() or chr(code) in "' -" else 32 if chr(code) == "_" else 0
+    for code in range(256)
 )
-# Emoji, symbols and punctuation, replaced by a space (Indic and Thai vowel signs are kept).
-_NOISE = re.compile("[^\\w\u200c\u200d'’ \u0900-\u0dff\u0e00-\u0eff-]+")
+_ASCII_NON_LETTERS = bytes(code for code in range(128) if not chr(code).isalpha())
 
 
 @dataclass(frozen=True)
@@ -152,10 +164,19 @@ class _Run(NamedTuple):
     letters: int
 
 
+class _Letters(NamedTuple):
+    """Letters per script, and how often each letter that the letter rules look at occurs
+    (Arabic-script letters as written, Latin and Cyrillic ones lower-cased)."""
+
+    scripts: dict[str, int]
+    marked: dict[str, int]
+
+
 def identify(text: str | bytes) -> LanguageGuess:
     """Guess the language(s) and script of `text`; "und" with confidence 0 when too short."""
-    clean = _prepare(text)
-    counts = _letter_counts(clean)
+    sample = _sample(text)
+    letters = _count_letters(sample)  # the same as in the cleaned text
+    counts = letters.scripts
     total = sum(counts.values())
     script = _dominant_script(counts, total)
     if total < _MIN_LETTERS:
@@ -165,19 +186,24 @@ def identify(text: str | bytes) -> LanguageGuess:
         for code, count in counts.items()
         if count >= _MIN_SCRIPT_LETTERS and count >= _MAJOR_SHARE * total
     }
-    if len(major) <= 1:
-        family = major.pop() if major else _family(max(counts, key=counts.__getitem__))
-        segment = _Run(family, 0, len(clean), total)
-        piece = _spread(clean, _MAX_CLASSIFY_CHARS)
-        labelled = [(segment, _classify(family, piece, total))]
+    if len(major) > 1:
+        clean = _clean(sample)
+        labelled = _label_segments(clean, _segments(clean, major), letters.marked)
+        return _summarise(labelled, total, script)
+    family = major.pop() if major else _family(max(counts, key=counts.__getitem__))
+    if len(sample) <= _MAX_CLASSIFY_CHARS and _settled_as_arabic(family, total, letters.marked):
+        label = "ar", _LETTER_RULE_CONFIDENCE  # most Arabic text: no need to clean it
     else:
-        labelled = _label_segments(clean, _segments(_script_stretches(clean), major))
-    return _summarise(labelled, total, script)
+        clean = _clean(sample)
+        piece = _spread(clean, _MAX_CLASSIFY_CHARS)
+        marked = letters.marked if piece is clean else _count_letters(piece).marked
+        label = _classify(family, piece, total, marked)
+    return _summarise([(total, label)], total, script)
 
 
 def script_shares(text: str | bytes) -> dict[str, float]:
     """Share of letters per script (ISO 15924 code, "Zzzz" for others), largest first."""
-    counts = _letter_counts(_prepare(text))
+    counts = _count_letters(_sample(text)).scripts
     total = sum(counts.values())
     ordered = sorted(counts.items(), key=lambda item: -item[1])
     return {code: round(count / total, 4) for code, count in ordered}
@@ -186,17 +212,26 @@ def script_shares(text: str | bytes) -> dict[str, float]:
 # --- preparation ------------------------------------------------------------------------------
 
 
-def _prepare(text: str | bytes) -> str:
-    """Sampled, NFKC-normalised text without URLs, handles, diacritics, emoji or punctuation."""
+def _sample(text: str | bytes) -> str:
+    """Sampled, NFKC-normalised text without URLs or handles."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
     elif not isinstance(text, str):
         raise InputError(f"language identification needs text, not {type(text).__name__}")
-    sample = unicodedata.normalize("NFKC", _spread(text, _MAX_SCAN_CHARS))
+    if len(text) > _MAX_SCAN_CHARS:
+        text = _spread(text, _MAX_SCAN_CHARS)
+    sample = unicodedata.normalize("NFKC", text)
     if "://" in sample or "@" in sample or "ww." in sample or "WW." in sample:
         sample = _URL_OR_HANDLE.sub(" ", sample)
-    sample = _MARKS.sub("", sample).replace("_", " ")
-    return _NOISE.sub(" ", sample).strip()
+    return sample
+
+
+def _clean(sample: str) -> str:
+    """`sample` without diacritics, emoji or punctuation (each run of them one space)."""
+    if sample.isascii():  # no diacritics; bytes.translate and split are faster than `re`
+        kept = sample.encode("ascii").translate(_ASCII_KEPT).split(b"\0")
+        return b" ".join(filter(None, kept)).decode("ascii").strip()
+    return " ".join(_KEPT.findall(_MARKS.sub("", sample))).replace("_", " ").strip()
 
 
 def _spread(text: str, limit: int) -> str:
@@ -208,35 +243,11 @@ def _spread(text: str, limit: int) -> str:
     return "\n".join((text[:window], text[middle : middle + window], text[-window:]))
 
 
-def _script_stretches(clean: str) -> list[_Run]:
-    """Maximal stretches of text whose letters are all of one script, in order."""
-    runs = []
-    for match in _SCRIPT_STRETCH.finditer(clean):
-        start, end = match.span()
-        letters = end - start - sum(map(len, _GAPS.findall(clean, start, end)))
-        runs.append(_Run(match.lastgroup or _OTHER_SCRIPT, start, end, letters))
-    return runs
-
-
-def _letter_counts(clean: str) -> dict[str, int]:
-    """Letters per script: the main scripts are stripped in C, the rest (rare) run by run."""
-    counts: dict[str, int] = {}
-    rest = clean
-    for code, pattern in _MAIN_SCRIPT_LETTERS:
-        stripped = pattern.sub("", rest)
-        if len(stripped) != len(rest):
-            counts[code], rest = len(rest) - len(stripped), stripped
-            if not _ANY_LETTER.search(rest):
-                return counts
-    if _ANY_LETTER.search(rest):
-        for run in _script_stretches(rest):
-            counts[run.script] = counts.get(run.script, 0) + run.letters
-    return counts
-
-
 def _dominant_script(counts: dict[str, int], total: int) -> str:
     if total == 0:
         return "none"
+    if len(counts) == 1:
+        return next(iter(counts))
     code, count = max(counts.items(), key=lambda item: item[1])
     return code if count >= _DOMINANT_SHARE * total else "mixed"
 
@@ -245,56 +256,328 @@ def _family(script: str) -> str:
     return _SCRIPT_FAMILY.get(script, script)
 
 
+# --- letters ----------------------------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _jit(fn: F) -> F:
+    """`numba.njit(nogil=True)`, cached on disk when a writable cache location exists."""
+    try:
+        return cast(F, numba.njit(cache=True, nogil=True)(fn))
+    except RuntimeError:  # numba found no writable cache directory: compile per process
+        return cast(F, numba.njit(nogil=True)(fn))
+
+
+_BMP = 0x10000
+_NO_LETTER, _ABOVE_BMP = 0, 1  # letter classes: the table's last slot stands for code points
+# above the BMP (\uffff itself is no letter), which are looked up one by one
+_ClassArray = npt.NDArray[np.uint8]
+_NO_POSITIONS = np.zeros(0, dtype=np.int64)
+_NO_CLASSES = np.zeros(0, dtype=np.uint8)
+
+
+class _LetterTable(NamedTuple):
+    """A letter class for every BMP code point, and each class's script and marked letter;
+    for counting, each class's two tallies among `names` (0: none, 1: above the BMP)."""
+
+    classes: _ClassArray
+    scripts: tuple[str, ...]  # "" for no letter
+    marked: tuple[str, ...]  # "" for a letter that no letter rule looks at
+    script_tally: _ClassArray
+    marked_tally: _ClassArray
+    names: tuple[str, ...]  # "", above the BMP, the scripts, then the marked letters
+    first_marked: int  # where the marked letters start in `names`
+
+
+def _count_letters(text: str) -> _Letters:
+    """Letters per script in `text`, and the marked letters among them."""
+    if text.isascii():  # Latin letters only, none of them marked
+        letters = len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
+        return _Letters({"Latn": letters} if letters else {}, {})
+    table = _letter_table()
+    tallies = (table.classes, table.script_tally, table.marked_tally, len(table.names))
+    scripts: dict[str, int] = {}
+    marked: dict[str, int] = {}
+    above_bmp = False
+    for tally, count in _tally_letters(_utf32(text), *tallies).tolist():
+        if tally >= table.first_marked:
+            marked[table.names[tally]] = count
+        elif tally != _ABOVE_BMP:
+            scripts[table.names[tally]] = count
+        else:
+            above_bmp = True
+    if above_bmp:  # rare letters, and emoji
+        for char in _ABOVE_BMP_CHAR.findall(text):
+            if script := _script_of(char):
+                scripts[script] = scripts.get(script, 0) + 1
+    return _Letters(scripts, marked)
+
+
+def _utf32(text: str) -> bytes:
+    return text.encode("utf-32-le", errors="surrogatepass")
+
+
+@_jit
+def _tally_letters(
+    data: bytes,
+    classes: _ClassArray,
+    script_tally: _ClassArray,
+    marked_tally: _ClassArray,
+    size: int,
+) -> npt.NDArray[np.int64]:
+    """(tally, count) for each nonzero tally of `_LetterTable.names` in the UTF-32 `data`."""
+    counts = np.zeros(size, np.int64)
+    for index in range(len(data) // 4):
+        code = _code_point(data, index)
+        letter_class = classes[code if code < _BMP else _BMP - 1]
+        counts[script_tally[letter_class]] += 1
+        counts[marked_tally[letter_class]] += 1
+    found = np.empty((np.count_nonzero(counts[1:]), 2), np.int64)
+    row = 0
+    for tally in range(1, size):
+        if counts[tally]:
+            found[row, 0], found[row, 1] = tally, counts[tally]
+            row += 1
+    return found
+
+
+@numba.njit(inline="always")
+def _code_point(data: bytes, index: int) -> np.int64:
+    """Character `index` of the UTF-32 (little-endian) `data`."""
+    at = 4 * index
+    low = np.int64(data[at]) | np.int64(data[at + 1]) << 8
+    return low | np.int64(data[at + 2]) << 16 | np.int64(data[at + 3]) << 24
+
+
+@lru_cache(maxsize=4096)
+def _script_of(char: str) -> str:
+    """The script of a letter, "" for a character that is no letter or that cleaning drops
+    (slow: for the rare characters above the BMP)."""
+    if _MARKS.match(char) or not _KEPT.match(char):
+        return ""
+    for code, pattern in _SCRIPT_CLASSES:
+        if pattern.match(char):
+            return code
+    return _OTHER_SCRIPT if _ANY_LETTER.match(char) else ""
+
+
+@cache
+def _letter_table() -> _LetterTable:
+    """The table, built on first use (~20 ms). What cleaning drops (marks, punctuation,
+    symbols) is no letter, so that raw text counts the same as the cleaned text."""
+    bmp = np.arange(_BMP, dtype="<u4").tobytes().decode("utf-32-le", errors="surrogatepass")
+    classes, scripts, marked = _script_classes(bmp)
+    _add_marked_classes(bmp, classes, scripts, marked)
+    classes[_dropped_by_cleaning(bmp)] = _NO_LETTER
+    classes[_BMP - 1] = _ABOVE_BMP
+    names = ("", "", *_SCRIPT_LETTERS, _OTHER_SCRIPT, *sorted(set(marked) - {""}))
+    first_marked = 3 + len(_SCRIPT_LETTERS)
+    script_tally = [names.index(script) for script in scripts]
+    script_tally[_ABOVE_BMP] = _ABOVE_BMP
+    marked_tally = [names.index(letter, first_marked) if letter else 0 for letter in marked]
+    return _LetterTable(
+        classes,
+        tuple(scripts),
+        tuple(marked),
+        np.array(script_tally, dtype=np.uint8),
+        np.array(marked_tally, dtype=np.uint8),
+        names,
+        first_marked,
+    )
+
+
+def _script_classes(bmp: str) -> tuple[_ClassArray, list[str], list[str]]:
+    """A class per script, from its ranges, and one for the other letters ("Zzzz"); the
+    classes' scripts and (empty) marked letters."""
+    scripts, marked = ["", ""], ["", ""]  # no letter, above the BMP
+    classes = np.zeros(_BMP, dtype=np.uint8)
+    for code, letters in (*_SCRIPT_LETTERS.items(), (_OTHER_SCRIPT, "")):
+        scripts.append(code)
+        marked.append("")
+        for low, high in _ranges(letters):
+            classes[low : min(high + 1, _BMP)] = len(scripts) - 1
+    for match in _LETTER_RUN.finditer(bmp):
+        run = classes[match.start() : match.end()]
+        run[run == _NO_LETTER] = len(scripts) - 1
+    return classes, scripts, marked
+
+
+def _add_marked_classes(
+    bmp: str, classes: _ClassArray, scripts: list[str], marked: list[str]
+) -> None:
+    """A class of its own for each marked letter (and the capitals that lower-case to it)."""
+    index_of: dict[tuple[str, str], int] = {}
+    for point, char in enumerate(bmp):
+        found = [low for low in char.lower() if low in _MARKED_LETTERS]
+        if not found:
+            continue
+        if len(found) > 1:  # never in Unicode 15: one class holds one marked letter
+            raise RuntimeError(f"U+{point:04X} lower-cases to several marked letters")
+        key = (scripts[classes[point]], found[0])
+        if key not in index_of:
+            index_of[key] = len(scripts)
+            scripts.append(key[0])
+            marked.append(key[1])
+        classes[point] = index_of[key]
+
+
+def _dropped_by_cleaning(bmp: str) -> npt.NDArray[np.bool_]:
+    """Which BMP characters cleaning deletes or turns into a space."""
+    kept = np.zeros(_BMP, dtype=np.bool_)
+    for match in _KEPT.finditer(bmp):
+        kept[match.start() : match.end()] = True
+    for match in _MARKS.finditer(bmp):
+        kept[match.start() : match.end()] = False
+    return ~kept
+
+
+def _ranges(letters: str) -> Iterator[tuple[int, int]]:
+    """The (first, last) code points of a regular-expression character set like "a-z09"."""
+    index = 0
+    while index < len(letters):
+        if letters[index + 1 : index + 2] == "-" and index + 2 < len(letters):
+            yield ord(letters[index]), ord(letters[index + 2])
+            index += 3
+        else:
+            yield ord(letters[index]), ord(letters[index])
+            index += 1
+
+
 # --- mixed text -------------------------------------------------------------------------------
 
 
-def _segments(runs: Sequence[_Run], major: set[str]) -> list[_Run]:
-    """Consecutive runs of the same major script family merged; minor-script runs absorbed."""
-    segments: list[_Run] = []
-    for run in runs:
-        family = _family(run.script)
-        if family not in major:
+def _segments(clean: str, major: set[str]) -> list[_Run]:
+    """Maximal stretches of `clean` whose letters of the major script families are all of one
+    family; the letters of other scripts, and whatever lies between letters, are absorbed."""
+    table = _letter_table()
+    families, family_of_class = _major_families(frozenset(major))
+    positions, classes = _NO_POSITIONS, _NO_CLASSES
+    if _ABOVE_BMP_CHAR.search(clean):  # (position, class) of the rare characters above the BMP
+        above = [
+            (match.start(), table.scripts.index(_script_of(match.group())))
+            for match in _ABOVE_BMP_CHAR.finditer(clean)
+        ]
+        positions = np.array([position for position, _ in above], dtype=np.int64)
+        classes = np.array([letter_class for _, letter_class in above], dtype=np.uint8)
+    runs = _family_runs(_utf32(clean), table.classes, family_of_class, positions, classes)
+    return [
+        _Run(families[family], start, end, letters) for family, start, end, letters in runs.tolist()
+    ]
+
+
+@_jit
+def _family_runs(
+    data: bytes,
+    classes: _ClassArray,
+    family_of_class: _ClassArray,
+    above_positions: npt.NDArray[np.int64],
+    above_classes: _ClassArray,
+) -> npt.NDArray[np.int64]:
+    """(family, start, end, letters) of each stretch of the UTF-32 `data` whose letters of a
+    (nonzero) family are all of one family, from its first such letter to its last."""
+    runs = np.empty((len(data) // 4, 4), np.int64)
+    count, above = 0, 0
+    for position in range(len(data) // 4):
+        code = _code_point(data, position)
+        letter_class = classes[code] if code < _BMP - 1 else _NO_LETTER
+        if code >= _BMP - 1 and above < len(above_positions) and above_positions[above] == position:
+            letter_class = above_classes[above]
+            above += 1
+        family = family_of_class[letter_class]
+        if family == 0:
             continue
-        if segments and segments[-1].script == family:
-            last = segments[-1]
-            segments[-1] = _Run(family, last.start, run.end, last.letters + run.letters)
+        if count and runs[count - 1, 0] == family:
+            runs[count - 1, 2] = position + 1
+            runs[count - 1, 3] += 1
         else:
-            segments.append(_Run(family, run.start, run.end, run.letters))
-    return segments
+            runs[count, 0], runs[count, 1] = family, position
+            runs[count, 2], runs[count, 3] = position + 1, 1
+            count += 1
+    return runs[:count]
 
 
-def _label_segments(clean: str, segments: Sequence[_Run]) -> list[tuple[_Run, tuple[str, float]]]:
-    """A (language, probability) label for every segment: one model call per script, whose
-    segments are classified together; Latin segments that are Arabizi are set apart first."""
-    labelled: list[tuple[_Run, tuple[str, float]]] = []
+@cache
+def _major_families(major: frozenset[str]) -> tuple[tuple[str, ...], npt.NDArray[np.uint8]]:
+    """The major families in order ("" first), and each letter class's index among them (0 for
+    a letter of no major family)."""
+    families = ("", *sorted(major))
+    of_class = [_family(script) for script in _letter_table().scripts]
+    indices = [families.index(family) if family in major else 0 for family in of_class]
+    return families, np.array(indices, dtype=np.uint8)
+
+
+def _label_segments(
+    clean: str, segments: Sequence[_Run], marked: dict[str, int]
+) -> list[tuple[int, tuple[str, float]]]:
+    """(letters, (language, probability)) for every segment: one model call per script, whose
+    segments are classified together; Latin segments that are Arabizi are set apart first.
+    `marked` counts the marked letters of all of `clean`."""
+    labelled: list[tuple[int, tuple[str, float]]] = []
     for family in dict.fromkeys(segment.script for segment in segments):
-        rest = []
-        for segment in segments:
-            if segment.script != family:
-                continue
-            piece = clean[segment.start : segment.end]
-            arabizi = arabizi_confidence(piece) if family == "Latn" else 0.0
-            if arabizi > 0.0:
-                labelled.append((segment, (ARABIZI, arabizi)))
-            else:
-                rest.append(segment)
+        rest = [segment for segment in segments if segment.script == family]
+        if family == "Latn":
+            rest = _set_apart_arabizi(clean, rest, labelled)
         if rest:
-            joined = " ".join(clean[segment.start : segment.end] for segment in rest)
-            letters = sum(segment.letters for segment in rest)
-            label = _model_label(family, _spread(joined, _MAX_CLASSIFY_CHARS), letters)
-            labelled.extend((segment, label) for segment in rest)
+            label = _family_label(family, clean, rest, marked)
+            labelled.extend((segment.letters, label) for segment in rest)
     return labelled
 
 
+def _set_apart_arabizi(
+    clean: str, segments: list[_Run], labelled: list[tuple[int, tuple[str, float]]]
+) -> list[_Run]:
+    """The Latin `segments` that are not Arabizi; the others go to `labelled` as Arabizi."""
+    pieces = [clean[segment.start : segment.end][:_MAX_CLASSIFY_CHARS] for segment in segments]
+    if not _may_hint_arabizi(_ascii_lowered(" ".join(pieces)), _STRONG_HASHES):  # one check
+        return segments
+    rest = []
+    for segment, piece in zip(segments, pieces, strict=True):
+        arabizi = arabizi_confidence(piece)
+        if arabizi > 0.0:
+            labelled.append((segment.letters, (ARABIZI, arabizi)))
+        else:
+            rest.append(segment)
+    return rest
+
+
+def _family_label(
+    family: str, clean: str, segments: list[_Run], marked: dict[str, int]
+) -> tuple[str, float]:
+    """The label of the segments of one script family, classified together. All Arabic-script
+    letters are in the Arabic segments, so for them the counts of all of `clean` serve (the
+    Arabic rules read only the distinctive letters), unless their text has to be sampled."""
+    letters = sum(segment.letters for segment in segments)
+    whole = family == "Arab" and len(clean) <= _MAX_CLASSIFY_CHARS
+    if whole and _settled_as_arabic(family, letters, marked):
+        return "ar", _LETTER_RULE_CONFIDENCE
+    joined = " ".join(clean[segment.start : segment.end] for segment in segments)
+    piece = _spread(joined, _MAX_CLASSIFY_CHARS)
+    return _model_label(family, piece, letters, marked if whole else _count_letters(piece).marked)
+
+
 def _summarise(
-    labelled: Sequence[tuple[_Run, tuple[str, float]]], total: int, script: str
+    labelled: Sequence[tuple[int, tuple[str, float]]], total: int, script: str
 ) -> LanguageGuess:
     """Letters and letter-weighted confidence per language, as a LanguageGuess."""
+    if len(labelled) == 1:  # one language: the same sums, without the bookkeeping
+        count, (language, probability) = labelled[0]
+        if count < _MIN_LETTERS:
+            return LanguageGuess(UNDETERMINED, 0.0, script, ())
+        scale = min(1.0, count / _FULL_CONFIDENCE_LETTERS)  # below: weighted / letters, as there
+        share = 1.0 if count == total else round(count / total, 4)
+        reported = ((language, share),) if count >= _MAJOR_SHARE * total else ()
+        return LanguageGuess(
+            language, round(probability * count / count * scale, 4), script, reported
+        )
     letters: dict[str, int] = {}
     weighted: dict[str, float] = {}
-    for segment, (language, probability) in labelled:
-        letters[language] = letters.get(language, 0) + segment.letters
-        weighted[language] = weighted.get(language, 0.0) + probability * segment.letters
+    for count, (language, probability) in labelled:
+        if language in letters:
+            letters[language] += count
+            weighted[language] += probability * count
+        else:
+            letters[language], weighted[language] = count, probability * count
     ranked = sorted(letters.items(), key=lambda item: -item[1])
     top, top_letters = ranked[0]
     if top_letters < _MIN_LETTERS:
@@ -311,42 +594,32 @@ def _summarise(
 # --- one segment ------------------------------------------------------------------------------
 
 
-def _classify(family: str, text: str, letters: int) -> tuple[str, float]:
-    """(language, probability) of a single-script piece of cleaned text."""
+def _classify(family: str, text: str, letters: int, marked: dict[str, int]) -> tuple[str, float]:
+    """(language, probability) of a single-script piece of cleaned text, given its marked
+    letters."""
     if family == "Latn":
         arabizi = arabizi_confidence(text)
         if arabizi > 0.0:
             return ARABIZI, arabizi
-    return _model_label(family, text, letters)
+    return _model_label(family, text, letters, marked)
 
 
-def _model_label(family: str, text: str, letters: int) -> tuple[str, float]:
-    """(language, probability) from the model, checked against the letters of `text`."""
+def _model_label(family: str, text: str, letters: int, marked: dict[str, int]) -> tuple[str, float]:
+    """(language, probability) from the model, checked against the marked letters of `text`."""
     candidates = _LANGUAGES_BY_SCRIPT.get(family)
     if candidates is not None and len(candidates) == 1:
         return candidates[0], 1.0
+    allowed = None
     if family == "Arab":
-        allowed = _arabic_script_evidence(text, letters)
+        short = letters < _SHORT_ARABIC_SCRIPT
+        articles = len(_ARABIC_ARTICLE.findall(text)) if short else 0
+        allowed = _arabic_script_evidence(letters, marked, articles)
         if allowed == _ONLY_ARABIC:  # the letters settle it: no model call (most posts)
             return "ar", _LETTER_RULE_CONFIDENCE
-        return _best_allowed(_model().rank(text, candidates), allowed)
-    ranked = _model().rank(text, candidates)
-    if family in ("Cyrl", "Latn"):
-        return _best_allowed(ranked, _alphabet_evidence(family, text, letters))
-    return ranked[0]
-
-
-def _best_allowed(
-    ranked: Sequence[tuple[str, float]], allowed: frozenset[str]
-) -> tuple[str, float]:
-    """The most probable allowed language, its probability renormalised over the allowed ones;
-    the model's own choice when the letters allow none of its languages."""
-    kept = [(language, probability) for language, probability in ranked if language in allowed]
-    if not kept:
-        return ranked[0]
-    total = sum(probability for _, probability in kept)
-    language, probability = kept[0]
-    return language, probability / total if total > 0 else 0.0
+    elif family in ("Cyrl", "Latn"):
+        allowed = _alphabet_evidence(family, letters, marked)
+    model = _model()
+    return model.best(text, candidates or model.languages, allowed)
 
 
 # Hand-written: the letters each alphabet has or lacks. A language is ruled out when the text
@@ -367,16 +640,25 @@ _ALPHABET_RULES: dict[str, tuple[str, str, int]] = {
     "tr": ("ə", "", 0),
     **dict.fromkeys(_codes("en fr de es it nl pt id sw tl ku ro pl sv"), ("ığə", "", 0)),
 }
-_ALPHABET_LETTERS = re.compile(
-    "[" + "".join(sorted({c for rule in _ALPHABET_RULES.values() for c in rule[0] + rule[1]})) + "]"
-)
+_ALPHABET_LETTERS = frozenset(c for rule in _ALPHABET_RULES.values() for c in rule[0] + rule[1])
+_MARKS_WANTED_FROM = max(rule[2] for rule in _ALPHABET_RULES.values())  # letters
+# Per script, the languages with marking letters: (language, from how many letters).
+_MARKED_ALPHABETS = {
+    family: tuple(
+        (language, _ALPHABET_RULES[language][2])
+        for language in languages
+        if language in _ALPHABET_RULES and _ALPHABET_RULES[language][1]
+    )
+    for family, languages in _LANGUAGES_BY_SCRIPT.items()
+}
 
 
-def _alphabet_evidence(family: str, text: str, letters: int) -> frozenset[str]:
-    """The candidate languages of `family` whose alphabets fit the letters of `text`."""
-    found: dict[str, int] = {}
-    for char in _ALPHABET_LETTERS.findall(text.lower()):
-        found[char] = found.get(char, 0) + 1
+def _alphabet_evidence(family: str, letters: int, marked: dict[str, int]) -> frozenset[str]:
+    """The candidate languages of `family` whose alphabets fit the text's letters (`letters`
+    of them, with `marked` among them)."""
+    found = {char: count for char, count in marked.items() if char in _ALPHABET_LETTERS}
+    if not found:  # most text: only the languages that need a marking letter are out
+        return _unmarked_alphabets(family, min(letters, _MARKS_WANTED_FROM))
     enough = _enough_letters(letters)
     allowed = set()
     for language in _LANGUAGES_BY_SCRIPT[family]:
@@ -387,6 +669,14 @@ def _alphabet_evidence(family: str, text: str, letters: int) -> frozenset[str]:
             continue
         allowed.add(language)
     return frozenset(allowed)
+
+
+@cache
+def _unmarked_alphabets(family: str, letters: int) -> frozenset[str]:
+    """The candidate languages of `family` for `letters` letters without a marked one."""
+    return frozenset(_LANGUAGES_BY_SCRIPT[family]).difference(
+        language for language, threshold in _MARKED_ALPHABETS[family] if letters >= threshold
+    )
 
 
 def _enough_letters(letters: int) -> float:
@@ -411,26 +701,40 @@ _DISTINCTIVE_LETTERS = {
     )
     for char in chars
 }
-_DISTINCTIVE_LETTER = re.compile("[" + "".join(_DISTINCTIVE_LETTERS) + "]")
+_DISTINCTIVE_GROUPS = ("ur", "ur_soft", "ps", "ku", "fa_ur", "ar")
 # The Arabic article opening a word counts as an Arabic-only letter (not in الان, البته: Persian).
 _ARABIC_ARTICLE = re.compile(r"(?<!\S)ال(?!ان(?!\S)|بته(?!\S))")
 _SHORT_ARABIC_SCRIPT = 60  # letters; below this the letters may overrule the model
 _ONLY_ARABIC = frozenset({"ar"})
+_ONLY_URDU = frozenset({"ur"})
+_ONLY_PASHTO = frozenset({"ps"})
+_KURDISH_OR_UYGHUR = frozenset({"ku", "ug"})
 _LETTER_RULE_CONFIDENCE = 0.99
 
 
-def _arabic_script_evidence(text: str, letters: int) -> frozenset[str]:
-    """The languages that the distinctive letters of `text` allow."""
-    counts = dict.fromkeys(("ur", "ur_soft", "ps", "ku", "fa_ur", "ar"), 0)
-    for char in _DISTINCTIVE_LETTER.findall(text):
-        counts[_DISTINCTIVE_LETTERS[char]] += 1
-    if letters < _SHORT_ARABIC_SCRIPT:
-        counts["ar"] += len(_ARABIC_ARTICLE.findall(text))
+def _settled_as_arabic(family: str, letters: int, marked: dict[str, int]) -> bool:
+    """Whether the letters alone make Arabic-script text Arabic (most of it), so that neither
+    the article rule for short text nor the model is needed."""
+    return (
+        family == "Arab"
+        and letters >= _SHORT_ARABIC_SCRIPT
+        and _arabic_script_evidence(letters, marked, 0) == _ONLY_ARABIC
+    )
+
+
+def _arabic_script_evidence(letters: int, marked: dict[str, int], articles: int) -> frozenset[str]:
+    """The languages that the distinctive letters (counted in `marked`) allow; `articles` is
+    how many words open with the Arabic article, counted in short text only."""
+    counts = dict.fromkeys(_DISTINCTIVE_GROUPS, 0)
+    counts["ar"] = articles
+    for char, count in marked.items():
+        if group := _DISTINCTIVE_LETTERS.get(char):
+            counts[group] += count
     enough = _enough_letters(letters)
     if counts["ur"] >= enough and counts["ur"] >= max(counts["ps"], counts["ku"]):
-        return frozenset({"ur"})
+        return _ONLY_URDU
     if max(counts["ps"], counts["ku"]) >= enough:
-        return frozenset({"ps"} if counts["ps"] >= counts["ku"] else {"ku", "ug"})
+        return _ONLY_PASHTO if counts["ps"] >= counts["ku"] else _KURDISH_OR_UYGHUR
     if letters >= 30 and counts["ar"] >= enough and not counts["fa_ur"] + counts["ur_soft"]:
         return _ONLY_ARABIC  # 30 letters of Persian or Urdu without one of پ چ ژ گ ک ی: no
     allowed = {"ar", "fa", "ur"}
@@ -441,6 +745,10 @@ def _arabic_script_evidence(text: str, letters: int) -> frozenset[str]:
     elif letters < _SHORT_ARABIC_SCRIPT and counts["ar"] and not counts["fa_ur"]:
         allowed &= {"ar"}
     return frozenset(allowed)
+
+
+# The letters that the rules above look at, counted by `_count_letters`.
+_MARKED_LETTERS = _ALPHABET_LETTERS | frozenset(_DISTINCTIVE_LETTERS)
 
 
 # --- Arabizi ----------------------------------------------------------------------------------
@@ -476,33 +784,73 @@ _DIGIT_WORD_SUFFIXES = _words(
     "sec hrs hr mp bit bits day days nite night morrow moro go er re ere eme ieme era ero"
 )
 _TECH_WORDS = _words("mp3s mp4s ps5s x86s")
-_TOKEN = re.compile(r"[a-z0-9]+")
 _ARABIZI_DIGITS = frozenset("235679")  # not 8: utf8, x86; rarely Arabizi
-_DIGIT_BEFORE_LETTER = re.compile("[235679][a-z]")
+_TOKEN_BYTES = bytes(
+    code if chr(code) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for code in range(256)
+)
 _ARABIZI_MIN_SCORE = 3
 _ARABIZI_MIN_DENSITY = 0.2
 
 
 def arabizi_confidence(text: str) -> float:
     """0 when `text` is not Arabizi, else a confidence in (0, 1]."""
-    lowered = text[:_MAX_CLASSIFY_CHARS].lower()
-    tokens = _TOKEN.findall(lowered)
-    if _STRONG_WORDS.isdisjoint(tokens) and not _DIGIT_BEFORE_LETTER.search(lowered):
+    lowered = _ascii_lowered(text[:_MAX_CLASSIFY_CHARS])
+    if not _may_hint_arabizi(lowered, _STRONG_HASHES):  # most text
         return 0.0
-    words = hints = score = 0
-    for token in tokens:
-        if token.isdigit():
-            continue
-        words += 1
-        if token in _STRONG_WORDS or _is_arabizi_digit_word(token):
-            hints += 1
-            score += 2
-        elif token in _WEAK_WORDS:
-            score += 1
+    tokens = lowered.translate(_TOKEN_BYTES).decode("ascii").split()
+    mixed = filterfalse(str.isdigit, filterfalse(str.isalpha, tokens))  # digits and letters
+    hints = sum(map(_STRONG_WORDS.__contains__, tokens)) + sum(
+        1 for token in mixed if token not in _STRONG_WORDS and _is_arabizi_digit_word(token)
+    )
+    score = 2 * hints + sum(map(_WEAK_WORDS.__contains__, tokens))  # weak: neither of those
+    words = len(tokens) - sum(map(str.isdigit, tokens))
     density = score / (2 * words) if words else 0.0  # 1.0: every word a hint
     if hints == 0 or score < _ARABIZI_MIN_SCORE or density < _ARABIZI_MIN_DENSITY:
         return 0.0
     return round(min(0.95, 0.5 + density), 4)
+
+
+def _ascii_lowered(text: str) -> bytes:
+    """`text` lower-cased, as ASCII bytes with "?" for anything else. Its tokens, the runs of
+    a-z and 0-9, are the words that the Arabizi rules read."""
+    return text.lower().encode("ascii", errors="replace")
+
+
+def _fnv1a(word: bytes) -> int:
+    """64-bit FNV-1a, as `_may_hint_arabizi` computes it."""
+    hashed = _FNV_OFFSET
+    for byte in word:
+        hashed = ((hashed ^ byte) * _FNV_PRIME) % (1 << 64)
+    return hashed
+
+
+_FNV_OFFSET = 0xCBF29CE484222325
+_FNV_PRIME = 0x100000001B3
+_STRONG_HASHES = np.array(sorted({_fnv1a(word.encode()) for word in _STRONG_WORDS}), np.uint64)
+
+
+@_jit
+def _may_hint_arabizi(lowered: bytes, strong_hashes: npt.NDArray[np.uint64]) -> bool:
+    """False when no token of `lowered` (see `_ascii_lowered`) is a strong word or has an
+    Arabizi digit (2 3 5 6 7 9) before a letter: then `arabizi_confidence` is 0. Strong words
+    are matched by hash, so True may be a false alarm, which the exact rules then clear."""
+    hashed, length, digit_before = np.uint64(_FNV_OFFSET), 0, False
+    for index in range(len(lowered) + 1):
+        byte = lowered[index] if index < len(lowered) else 32
+        letter, digit = 97 <= byte <= 122, 48 <= byte <= 57
+        if letter or digit:
+            if letter and digit_before:
+                return True
+            digit_before = byte in (50, 51, 53, 54, 55, 57)
+            hashed = (hashed ^ np.uint64(byte)) * np.uint64(_FNV_PRIME)
+            length += 1
+            continue
+        if length:
+            at = np.searchsorted(strong_hashes, hashed)
+            if at < len(strong_hashes) and strong_hashes[at] == hashed:
+                return True
+        hashed, length, digit_before = np.uint64(_FNV_OFFSET), 0, False
+    return False
 
 
 def _is_arabizi_digit_word(token: str) -> bool:
@@ -532,77 +880,71 @@ def _model() -> _NgramModel:
 
 
 _FloatArray = npt.NDArray[np.float32]
-_KeyArray = npt.NDArray[np.uint32]
-_IndexArray = npt.NDArray[np.int16]
-_EMPTY_SLOT = 0xFFFFFFFF  # never a key: valid UTF-8 has no 0xFF byte
-_NGRAM_MASKS = np.array([0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF], dtype=np.uint32)
-_PRIMARY = (0x9E3779B1, 18)  # multiplier, table bits
-_SECONDARY = (0x85EBCA6B, 12)
-_DENSE_FROM = 300  # feature hits from which counting beats gathering rows
-
-
-@dataclass(frozen=True)
-class _HashLevel:
-    """Feature ids in a table indexed by a multiplicative hash of the n-gram key."""
-
-    table: _IndexArray
-    multiplier: np.uint32
-    shift: np.uint32
-
-    def lookup(self, grams: _KeyArray) -> _IndexArray:
-        ids: _IndexArray = self.table[(grams * self.multiplier) >> self.shift]
-        return ids
+_IndexArray = npt.NDArray[np.intp]
+_Ints = npt.NDArray[np.integer[Any]]
+_Mask = npt.NDArray[np.bool_]
 
 
 class _NgramModel:
-    """py3langid's naive Bayes over byte 1-4-grams, with a vectorised feature count.
+    """py3langid's naive Bayes over byte 1-4-grams, its scan compiled with numba.
 
-    py3langid counts features with a Python loop over every byte (~0.4 µs a byte). Here its
-    feature table is rebuilt once from its scanning automaton and the n-grams of a text are
-    looked up with numpy in a two-level multiplicative hash; the counts are identical (the
-    tests compare them with py3langid's own).
+    py3langid walks its automaton over the bytes of a text in a Python loop (~0.4 µs a byte),
+    then takes a dot product over all of its 7,480 features and 97 languages. Here the same
+    walk runs in a numba kernel that adds up, as it goes, the rows of the features each state
+    emits, for the candidate languages only (a few ns a byte). The automaton and the tables are
+    py3langid's own, so the feature counts are too (the tests compare them).
     """
 
     def __init__(self, identifier: Any) -> None:
         self._ptc: _FloatArray = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
         self._pc: _FloatArray = np.asarray(identifier.nb_pc, dtype=np.float32)
         self.languages: tuple[str, ...] = tuple(identifier.nb_classes)
-        self.keys = _feature_keys(identifier)  # ends with two sentinels: empty, clash
-        self._clash = len(self.keys) - 1
-        self._primary, self._secondary = _hash_levels(self.keys)
+        states = len(identifier.tk_nextmove) // 256
+        if states * 256 != len(identifier.tk_nextmove) or max(identifier.tk_nextmove) >= states:
+            raise RuntimeError("py3langid's model is not the expected byte automaton")
+        state_type = np.uint16 if states <= 1 << 16 else np.int32
+        self._nextmove: _Ints = np.array(identifier.tk_nextmove, dtype=state_type)
+        emitted = [identifier.tk_output.get(state, ()) for state in range(states)]
+        self._emits_from: _Ints = np.cumsum([0, *map(len, emitted)], dtype=np.int64)
+        self._emits: _Ints = np.array([f for fs in emitted for f in fs], dtype=np.int32)
         self._subsets: dict[tuple[str, ...], tuple[tuple[str, ...], _FloatArray, _FloatArray]]
         self._subsets = {}
+        self._masks: dict[tuple[tuple[str, ...], frozenset[str] | None], _Mask] = {}
 
     def feature_ids(self, text: str) -> _IndexArray:
         """Index of every feature occurrence in `text` (with repeats)."""
-        data = text.encode("utf-8", errors="replace").replace(b"\0", b" ")
-        if not data:
-            return np.zeros(0, dtype=np.int16)
-        padded = data + b"\xff\xff\xff"  # 0xFF is in no feature, so never matches
-        windows = np.ndarray((len(data),), dtype="<u4", buffer=padded, strides=(1,))
-        grams = (windows[:, None] & _NGRAM_MASKS).ravel()  # every 1-, 2-, 3- and 4-gram
-        ids = self._primary.lookup(grams)
-        found: _IndexArray = ids[self.keys[ids] == grams]
-        clashed = grams[ids == self._clash]
-        if not clashed.size:
-            return found
-        more = self._secondary.lookup(clashed)
-        both: _IndexArray = np.concatenate((found, more[self.keys[more] == clashed]))
-        return both
+        ids: _IndexArray = _emitted(_utf8(text), self._nextmove, self._emits_from, self._emits)
+        return ids
+
+    def scores(self, text: str, languages: tuple[str, ...]) -> tuple[tuple[str, ...], list[float]]:
+        """Log-probabilities (up to a shared constant) of `text` in each of `languages`, in the
+        model's order of languages, which is returned too."""
+        names, ptc, pc = self._subset(languages)
+        automaton = self._nextmove, self._emits_from, self._emits
+        scores: list[float] = _naive_bayes(_utf8(text), *automaton, ptc, pc).tolist()
+        return names, scores
+
+    def best(
+        self, text: str, languages: tuple[str, ...], allowed: frozenset[str] | None
+    ) -> tuple[str, float]:
+        """The most probable of `languages` that `allowed` holds (all when None or when it holds
+        none of them), and its probability among those."""
+        names, ptc, pc = self._subset(languages)
+        key = languages, allowed
+        if key not in self._masks:
+            kept = allowed if allowed is not None and not allowed.isdisjoint(names) else names
+            self._masks[key] = np.array([name in kept for name in names], dtype=np.bool_)
+        automaton = self._nextmove, self._emits_from, self._emits
+        index, probability = _most_probable(_utf8(text), *automaton, ptc, pc, self._masks[key])
+        return names[index], probability
 
     def rank(self, text: str, languages: Sequence[str] | None) -> list[tuple[str, float]]:
         """(language, probability) among `languages` (all when None), most probable first."""
-        names, ptc, pc = self._subset(tuple(languages or self.languages))
-        ids = self.feature_ids(text)
-        if ids.size < _DENSE_FROM:  # few hits: add up their rows
-            total_ptc = ptc.take(ids, axis=0).sum(axis=0)
-        else:  # many: count them, then one matrix-vector product
-            total_ptc = np.bincount(ids, minlength=len(ptc)).astype(np.float32) @ ptc
-        scores: list[float] = (total_ptc + pc).tolist()
+        names, scores = self.scores(text, tuple(languages or self.languages))
         best = max(scores)
         weights = [math.exp(score - best) for score in scores]
         total = sum(weights)
-        ranked = sorted(zip(names, weights, strict=True), key=lambda item: -item[1])
+        ranked = sorted(zip(names, weights, strict=True), key=_by_weight)
         return [(name, weight / total) for name, weight in ranked]
 
     def _subset(
@@ -616,61 +958,74 @@ class _NgramModel:
         return self._subsets[languages]
 
 
-def _feature_keys(identifier: Any) -> _KeyArray:
-    """Each feature's byte n-gram as a little-endian uint32, then two sentinels (never keys).
-
-    Walks the automaton breadth first: a state's shortest path spells its n-gram, and a feature
-    is the shortest state string that emits it.
-    """
-    nextmove = np.asarray(identifier.tk_nextmove, dtype=np.int64).reshape(-1, 256)
-    outputs: dict[int, Sequence[int]] = identifier.tk_output
-    feature_count = int(identifier.nb_numfeats)
-    depth = np.full(len(nextmove), -1, dtype=np.int64)
-    key = np.zeros(len(nextmove), dtype=np.int64)
-    depth[0], frontier, level = 0, np.zeros(1, dtype=np.int64), 0
-    while frontier.size and level < 4:
-        level += 1
-        targets = nextmove[frontier].ravel()
-        parents = np.repeat(frontier, 256)
-        symbols = np.tile(np.arange(256, dtype=np.int64), frontier.size)
-        fresh, first = np.unique(targets, return_index=True)
-        new = depth[fresh] == -1
-        fresh, first = fresh[new], first[new]
-        depth[fresh] = level
-        key[fresh] = key[parents[first]] | (symbols[first] << (8 * (level - 1)))
-        frontier = fresh
-    features = np.full(feature_count + 2, _EMPTY_SLOT, dtype=np.int64)
-    best_depth = np.full(feature_count, 99, dtype=np.int64)
-    for state, emitted in outputs.items():
-        for feature in emitted:
-            if 0 <= depth[state] < best_depth[feature]:
-                best_depth[feature], features[feature] = depth[state], key[state]
-    if (best_depth > 4).any() or len(np.unique(features[:-2])) != feature_count:
-        raise RuntimeError("py3langid's model is not the expected byte 1-4-gram model")
-    return features.astype(np.uint32)
+def _by_weight(item: tuple[str, float]) -> float:
+    return -item[1]
 
 
-def _hash_levels(keys: _KeyArray) -> tuple[_HashLevel, _HashLevel]:
-    """A primary level holding each feature alone in its slot, its clash slots marked, and a
-    collision-free secondary level for the few features that clash in the primary one."""
-    features, empty, clash = keys[:-2], len(keys) - 2, len(keys) - 1
-    multiplier, bits = _PRIMARY
-    slots = (features * np.uint32(multiplier)) >> np.uint32(32 - bits)
-    taken, counts = np.unique(slots, return_counts=True)
-    clashing = np.isin(slots, taken[counts > 1])
-    primary = np.full(1 << bits, empty, dtype=np.int16)
-    primary[slots[~clashing]] = np.flatnonzero(~clashing)
-    primary[slots[clashing]] = clash
-    rest = np.flatnonzero(clashing)
-    multiplier2, bits2 = _SECONDARY
-    second = (features[rest] * np.uint32(multiplier2)) >> np.uint32(32 - bits2)
-    while np.unique(second).size != rest.size:  # rare: the next multiplier, a wider table
-        multiplier2 = (multiplier2 * 0x2545F491 + 2) % (1 << 32) | 1
-        bits2 = min(bits2 + 1, 24)
-        second = (features[rest] * np.uint32(multiplier2)) >> np.uint32(32 - bits2)
-    secondary = np.full(1 << bits2, empty, dtype=np.int16)
-    secondary[second] = rest
-    return (
-        _HashLevel(primary, np.uint32(multiplier), np.uint32(32 - bits)),
-        _HashLevel(secondary, np.uint32(multiplier2), np.uint32(32 - bits2)),
-    )
+def _utf8(text: str) -> bytes:
+    """The UTF-8 bytes of `text`, NUL as a space (as the tests feed py3langid)."""
+    return text.encode("utf-8", errors="replace").replace(b"\0", b" ")
+
+
+@_jit
+def _naive_bayes(
+    data: bytes,
+    nextmove: _Ints,
+    emits_from: _Ints,
+    emits: _Ints,
+    ptc: _FloatArray,
+    pc: _FloatArray,
+) -> npt.NDArray[np.float64]:
+    """`pc` plus the `ptc` row of every feature occurrence in `data`, found by walking
+    py3langid's automaton (each state emits the features that end there); summed in float64."""
+    totals = pc.astype(np.float64)
+    columns = ptc.shape[1]
+    state = np.int64(0)
+    for index in range(len(data)):
+        state = np.int64(nextmove[(state << 8) + data[index]])
+        for k in range(emits_from[state], emits_from[state + 1]):
+            row = emits[k]
+            for column in range(columns):
+                totals[column] += ptc[row, column]
+    return totals
+
+
+@_jit
+def _most_probable(
+    data: bytes,
+    nextmove: _Ints,
+    emits_from: _Ints,
+    emits: _Ints,
+    ptc: _FloatArray,
+    pc: _FloatArray,
+    allowed: _Mask,
+) -> tuple[int, float]:
+    """The index of the most probable allowed language (the first of equals) and its
+    probability renormalised over the allowed ones."""
+    scores = _naive_bayes(data, nextmove, emits_from, emits, ptc, pc)
+    best = scores.max()
+    index, top, total = 0, -1.0, 0.0
+    for column in range(len(scores)):
+        if allowed[column]:
+            weight = np.exp(scores[column] - best)
+            total += weight
+            if weight > top:
+                index, top = column, weight
+    return index, top / total if total > 0 else 0.0
+
+
+@_jit
+def _emitted(data: bytes, nextmove: _Ints, emits_from: _Ints, emits: _Ints) -> _IndexArray:
+    """Every feature occurrence in `data`, by the same walk."""
+    count, state = 0, np.int64(0)
+    for index in range(len(data)):
+        state = np.int64(nextmove[(state << 8) + data[index]])
+        count += emits_from[state + 1] - emits_from[state]
+    ids = np.empty(count, np.intp)
+    count, state = 0, np.int64(0)
+    for index in range(len(data)):
+        state = np.int64(nextmove[(state << 8) + data[index]])
+        for k in range(emits_from[state], emits_from[state + 1]):
+            ids[count] = emits[k]
+            count += 1
+    return ids

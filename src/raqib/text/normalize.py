@@ -234,9 +234,10 @@ class _Folded(NamedTuple):
     tatweel: int
     lookalike: bool  # a compatibility letter/digit (fullwidth, mathematical ...) that is ASCII
     format: bool  # a format character, dropped unless it joins an emoji sequence
+    stable: bool  # NFKC leaves each character of chars, on its own, as it is
 
 
-_DROPPED = _Folded("", (), 0, 0, False, False)
+_DROPPED = _Folded("", (), 0, 0, False, False, True)
 _FOLDED: dict[str, _Folded] = {}  # a cache of _fold_char, emptied when it grows large
 
 
@@ -272,7 +273,8 @@ def _fold_char(char: str) -> _Folded:
     )
     is_format = char in _MAYBE_DROPPED or unicodedata.category(char) == "Cf"
     attaches = tuple(map(_attaches, chars))
-    return _Folded(chars, attaches, marks, tatweel, lookalike, is_format)
+    stable = all(unicodedata.normalize("NFKC", part) == part for part in chars)
+    return _Folded(chars, attaches, marks, tatweel, lookalike, is_format, stable)
 
 
 def _compose(
@@ -312,14 +314,11 @@ def _plain_char(char: str) -> str:
 
 def _simple_candidates() -> Iterable[int]:
     """Blocks scanned for simple characters: Latin/Greek/Cyrillic/Hebrew/Arabic, punctuation,
-    symbols, Arabic presentation forms and emoji."""
+    symbols (U+2000..U+2BFF), Arabic presentation forms and emoji."""
     spans = (
         (0x0000, 0x07FF),
         (0x08A0, 0x08FF),
-        (0x2000, 0x20CF),
-        (0x2190, 0x23FF),
-        (0x2500, 0x27BF),
-        (0x2B00, 0x2BFF),
+        (0x2000, 0x2BFF),
         (0xFB50, 0xFDFF),
         (0xFE70, 0xFEFF),
         (0x1F000, 0x1F0FF),
@@ -393,11 +392,226 @@ _UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
 _WHITESPACE_RUN = re.compile(r"\s(?:(?<=[^\S ])|(?=\s))\s*")
 
 
+# --- code point arrays ---------------------------------------------------------------------------
+# A text is also handled as a numpy array of its code points, looked up in tables of _TABLE_END
+# entries with mode="clip": a larger code point reads the last entry, U+1FFFF (a noncharacter),
+# whose value in each table is either right for every code point past it or sends the text to
+# the general path. On ~300-character posts a numpy call costs about as much as a regular
+# expression's pass over the text, so the fast paths make few of them, and only of the C-level
+# kind (ndarray methods, np.count_nonzero, np.zeros; not np.flatnonzero, np.append, np.diff).
+_TABLE_END = 0x20000
+_SLOW = 1 + len(_KINDS)  # class of a character the slow path folds (0: simple; 1..4: deleted)
+
+
+def _code_points(text: str) -> NDArray[np.uint32]:
+    return np.frombuffer(text.encode(_UTF32, "surrogatepass"), dtype=np.uint32)
+
+
+def _from_code_points(codes: NDArray[np.uint32]) -> str:
+    return codes.tobytes().decode(_UTF32, "surrogatepass")
+
+
+def _as_numpy(values: array[int]) -> NDArray[np.int32]:
+    return np.frombuffer(values, dtype=np.int32)
+
+
+def _delta_table(translation: Sequence[int]) -> NDArray[np.uint32]:
+    """A str.translate table (`_translation`) as code ^ delta[code]; the last entry is 0, so that
+    a clipped code point is left as it is."""
+    delta = np.zeros(_TABLE_END, dtype=np.uint32)
+    size = len(translation)
+    delta[:size] = np.asarray(translation, dtype=np.uint32) ^ np.arange(size, dtype=np.uint32)
+    if delta[-1]:
+        raise AssertionError("the last code point of the tables must be left as it is")
+    return delta
+
+
+def _class_table() -> NDArray[np.uint8]:
+    """Code point -> 0 for a simple character, 1 + index in _KINDS for a deleted one, _SLOW for
+    any other (and for U+1FFFF, where every larger code point is clipped)."""
+    table = np.full(_TABLE_END, _SLOW, dtype=np.uint8)
+    table[np.fromiter(map(ord, _SIMPLE), dtype=np.int64)] = 0
+    kinds = _KIND_TABLE[: _TABLE_END - 1]
+    table[:-1][kinds > 0] = kinds[kinds > 0]
+    table[-1] = _SLOW
+    return table
+
+
+_CLASSES = _class_table()
+_FOLD_DELTA = _delta_table(_SIMPLE_TABLE)
+
+
+def _identity(n: int) -> tuple[array[int], array[int]]:
+    """The maps of a text whose every character stands for itself: [i, i + 1)."""
+    if n <= _BULK:
+        return _IDENTITY[:n], _IDENTITY[1 : n + 1]
+    return _int_array(np.arange(n, dtype=np.int32)), _int_array(np.arange(1, n + 1, dtype=np.int32))
+
+
+_FEW_EDITS = 32  # up to this many edits, arrays are sliced in Python; more, numpy
+
+
+def _delete(mapped: _Mapped, gone: list[int]) -> _Mapped:
+    """The characters at the (sorted) positions `gone` deleted; each character kept takes over
+    the spans of those deleted after it (_drop_deleted's rule)."""
+    if len(gone) > _FEW_EDITS:
+        return _delete_many(mapped, gone)
+    text, starts, ends = mapped
+    pieces: list[str] = []
+    new_starts: array[int] = array("i")
+    new_ends: array[int] = array("i")
+    pos = 0
+    for at in gone:
+        if at > pos:
+            pieces.append(text[pos:at])
+            new_starts.extend(starts[pos:at])
+            new_ends.extend(ends[pos:at])
+        if new_ends:
+            new_ends[-1] = ends[at]
+        pos = at + 1
+    pieces.append(text[pos:])
+    new_starts.extend(starts[pos:])
+    new_ends.extend(ends[pos:])
+    return _Mapped("".join(pieces), new_starts, new_ends)
+
+
+def _delete_many(mapped: _Mapped, gone: list[int]) -> _Mapped:
+    """_delete with whole-array operations."""
+    codes = _code_points(mapped.text)
+    deleted = np.zeros(len(codes), dtype=bool)
+    deleted[gone] = True
+    kept = (~deleted).nonzero()[0]
+    following = np.concatenate((kept[1:], [len(codes)]))[: len(kept)]
+    return _Mapped(
+        _from_code_points(codes.take(kept)),
+        _int_array(_as_numpy(mapped.starts).take(kept)),
+        _int_array(_as_numpy(mapped.ends).take(following - 1)),
+    )
+
+
 # --- plain view --------------------------------------------------------------------------------
 
 
 def _plain(text: str, evidence: Counter[str]) -> _Mapped:
-    return _collapse_whitespace(_fold(_drop_deleted(text, evidence), evidence))
+    return _collapse_whitespace(_drop_and_fold(text, evidence))
+
+
+_FEW_SLOW = 8  # up to this many characters for the slow path, it folds them in regions
+
+
+def _drop_and_fold(text: str, evidence: Counter[str]) -> _Mapped:
+    """_fold(_drop_deleted(text)), with whole-array lookups: deleted characters are found, and
+    simple ones folded, from the classes of the code points; the others go through
+    _fold_clusters, or the slow path in regions around them. Code points past the tables take
+    the general path."""
+    if text.isascii():  # every ASCII character is simple and its plain form is its lower case
+        return _Mapped(text.lower(), *_identity(len(text)))
+    codes = _code_points(text)
+    classes = _CLASSES.take(codes, mode="clip")
+    folded = _Mapped(
+        _from_code_points(codes ^ _FOLD_DELTA.take(codes, mode="clip")), *_identity(len(codes))
+    )
+    if not np.count_nonzero(classes):  # all simple
+        return folded
+    counts = np.bincount(classes, minlength=_SLOW + 1).tolist()
+    if counts[_SLOW] and int(codes.max()) >= _TABLE_END - 1:
+        return _fold(_drop_deleted(text, evidence), evidence)
+    gone: list[int] = []
+    if counts[0] + counts[_SLOW] < len(codes):
+        for kind, count in zip(_KINDS, counts[1:_SLOW], strict=True):
+            if count:
+                evidence[kind] += count
+        gone = ((classes != 0) & (classes != _SLOW)).nonzero()[0].tolist()
+        folded = _delete(folded, gone)
+    if not counts[_SLOW]:
+        return folded
+    at = (classes == _SLOW).nonzero()[0]
+    slow_codes = codes.take(at).tolist()
+    slow = at.tolist()
+    if gone:  # positions in the text without the deleted characters
+        slow = (at - np.searchsorted(np.array(gone), at)).tolist()
+    if len(slow) > _FEW_SLOW:
+        done = _fold_clusters(folded, slow, slow_codes, evidence)
+        if done is not None:
+            return done
+    dropped = _Mapped(_cut(text, gone) if gone else text, folded.starts, folded.ends)
+    return _fold_regions(dropped, folded.text, _regions_at(slow), evidence)
+
+
+def _cut(text: str, gone: list[int]) -> str:
+    """`text` without the characters at positions `gone` (sorted)."""
+    pieces = []
+    pos = 0
+    for at in gone:
+        pieces.append(text[pos:at])
+        pos = at + 1
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+def _fold_clusters(
+    folded: _Mapped, slow: list[int], slow_codes: list[int], evidence: Counter[str]
+) -> _Mapped | None:
+    """The slow path, for a whole text at once, when each character that is not simple (at
+    positions `slow`, code points `slow_codes`) folds to one character of its own, whatever its
+    neighbours: combining marks, letters of other scripts. `folded` holds the text with its
+    simple characters folded. None, with nothing done, for a text with another character."""
+    folds = {code: _folded(chr(code)) for code in set(slow_codes)}
+    if not all(len(fold.chars) == 1 and fold.stable and not fold.format for fold in folds.values()):
+        return None
+    changed = {code: fold.chars for code, fold in folds.items() if fold.chars != chr(code)}
+    parts = (
+        _Mapped(folded.text.translate(changed), folded.starts, folded.ends) if changed else folded
+    )
+    attaching = {code for code, fold in folds.items() if fold.attaches[0]}
+    if attaching:
+        marks = [at for at, code in zip(slow, slow_codes, strict=True) if code in attaching]
+        composed = _compose_clusters(parts, marks)
+        if composed is None:
+            return None
+        parts = composed
+    if any(fold.marks or fold.tatweel or fold.lookalike for fold in folds.values()):
+        for code, count in Counter(slow_codes).items():
+            fold = folds[code]
+            evidence["diacritics"] += count * fold.marks
+            evidence["tatweel"] += count * fold.tatweel
+            evidence["confusables"] += count * fold.lookalike
+    return parts
+
+
+def _compose_clusters(parts: _Mapped, marks: list[int]) -> _Mapped | None:
+    """NFKC of a text of one-character parts, `marks` the positions of those that attach to the
+    part before them; every character of a cluster's output maps to the cluster's whole span.
+
+    NFKC of the whole text is the concatenation of the clusters' NFKC: a part that does not
+    attach is a starter that composes with nothing before it (a property test checks this for
+    every character a fold can give). The clusters of several parts are composed with one call,
+    joined by U+0000; None if one of them holds U+0000."""
+    text = parts.text
+    n = len(text)
+    cluster_start = np.ones(n, dtype=bool)
+    cluster_start[marks] = False
+    cluster_start[0] = True  # marks at the very start form a cluster of their own
+    firsts = cluster_start.nonzero()[0]
+    sizes = np.concatenate((firsts[1:], [n])) - firsts
+    several = sizes > 1
+    firsts, lasts = firsts[several], firsts[several] + sizes[several]
+    clusters = [text[a:b] for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True)]
+    composed = unicodedata.normalize("NFKC", "\0".join(clusters)).split("\0")
+    if len(composed) != len(clusters):
+        return None
+    whole = unicodedata.normalize("NFKC", text)
+    counts = cluster_start.astype(np.intp)  # output characters per part
+    counts[firsts] = list(map(len, composed))
+    if len(whole) != int(counts.sum()):
+        return None
+    ends = _as_numpy(parts.ends).copy()
+    ends[firsts] = ends[lasts - 1]
+    return _Mapped(
+        whole,
+        _int_array(_as_numpy(parts.starts).repeat(counts)),
+        _int_array(ends.repeat(counts)),
+    )
 
 
 def _drop_deleted(text: str, evidence: Counter[str]) -> _Mapped:
@@ -449,13 +663,21 @@ def _fold(mapped: _Mapped, evidence: Counter[str]) -> _Mapped:
     """Simple characters through one table (all are mapped, only the simple stretches used);
     runs of other characters through the slow path, together with the simple character before
     them (a mark may compose with it)."""
-    text, sources, source_ends = mapped
-    folded = text.translate(_SIMPLE_TABLE)
+    text = mapped.text
+    return _fold_regions(mapped, text.translate(_SIMPLE_TABLE), _slow_regions(text), evidence)
+
+
+def _fold_regions(
+    mapped: _Mapped, folded: str, regions: list[tuple[int, int]], evidence: Counter[str]
+) -> _Mapped:
+    """`folded` (mapped.text with every character through the simple table) outside `regions`,
+    the slow path inside them."""
+    _, sources, source_ends = mapped
     pieces: list[str] = []
     starts: array[int] = array("i")
     ends: array[int] = array("i")
     pos = 0
-    for a, b in _slow_regions(text):
+    for a, b in regions:
         pieces.append(folded[pos:a])
         starts.extend(sources[pos:a])
         ends.extend(source_ends[pos:a])
@@ -478,6 +700,19 @@ def _slow_regions(text: str) -> list[tuple[int, int]]:
             regions[-1] = (regions[-1][0], b)
         else:
             regions.append((start, b))
+    return regions
+
+
+def _regions_at(slow: list[int]) -> list[tuple[int, int]]:
+    """_slow_regions from the (sorted) positions of the characters that are not simple."""
+    regions: list[tuple[int, int]] = []
+    for at in slow:
+        # one region while at most _MERGE_GAP simple characters lie between the end of a run
+        # and the character before the next
+        if regions and at - regions[-1][1] <= _MERGE_GAP + 1:
+            regions[-1] = (regions[-1][0], at + 1)
+        else:
+            regions.append((max(at - 1, 0), at + 1))
     return regions
 
 
@@ -564,6 +799,12 @@ def _dropped(text: str, i: int, previous: str, evidence: Counter[str]) -> bool:
 def _collapse_whitespace(mapped: _Mapped) -> _Mapped:
     """Whitespace runs -> one space; leading and trailing whitespace removed."""
     text = mapped.text
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return mapped  # the only whitespace printable is " " (the others are Cc, Zl, Zp, Zs)
+    # str.split() and the regular expression's \s agree on what whitespace is (str.isspace)
+    collapsed = " ".join(text.split())
+    if len(collapsed) == len(text):  # only single whitespace characters between words
+        return mapped if collapsed == text else mapped._replace(text=collapsed)
     n = len(text)
     edits = [(m.start(), m.end(), " ") for m in _WHITESPACE_RUN.finditer(text)]
     # a single space at either end is no run to rewrite, but it goes too
@@ -686,8 +927,7 @@ _SPACED_BODY = f"[^\\W\\d_](?:[{_SEPARATOR}]{{1,3}}[^\\W\\d_]){{2,}}(?![^{_SEPAR
 _SPACED_FIRST = re.compile(_SPACED_BODY)
 _SPACED_NEXT = re.compile(f"[{_SEPARATOR}]{_SPACED_BODY}")
 _SEPARATOR_RUN = re.compile(f"[{_SEPARATOR}]+")
-_DOTLESS_TABLE = _translation(tables.DOTLESS_FOLD)
-_DOTLESS_INPUT = re.compile(f"[{tables.DOTLESS_INPUT}]")
+_DOTLESS_DELTA = _delta_table(_translation(tables.DOTLESS_FOLD))
 
 
 def _is_letter(char: str) -> bool:
@@ -696,20 +936,77 @@ def _is_letter(char: str) -> bool:
 
 
 def _deobfuscate(plain: _Mapped, evidence: Counter[str]) -> _Mapped:
-    mapped = _apply(plain, _emoji_edits(plain.text))
-    mapped = _apply(mapped, _lookalike_edits(mapped.text, evidence))
+    mapped = plain
+    if not mapped.text.isascii():  # emoji and look-alikes are not ASCII
+        mapped = _apply(mapped, _emoji_edits(mapped.text))
+        mapped = _apply(mapped, _lookalike_edits(mapped.text, evidence))
     mapped = _apply(mapped, _digit_edits(mapped.text, evidence))
     dotted = mapped.text
-    evidence["dotless"] += len(_DOTLESS_INPUT.findall(dotted))
-    mapped = mapped._replace(text=dotted.translate(_DOTLESS_TABLE))
-    mapped = _apply(mapped, _squeeze_edits(mapped.text, dotted, evidence))
+    dotless, codes = _dotless(dotted, evidence)
+    mapped = _squeeze(mapped._replace(text=dotless), codes, dotted, evidence)
     joins = _spaced_edits(mapped.text, evidence)
     if joins:  # joined letters may repeat ("i s s s i s"); the tooth stays as it is
         mapped = _apply(mapped, joins)
-        mapped = _apply(mapped, _squeeze_edits(mapped.text, None, evidence))
+        mapped = _squeeze(mapped, _code_points(mapped.text), None, evidence)
     if not unicodedata.is_normalized("NFKC", mapped.text):
         mapped = _renormalize(mapped)  # joining letters can make a composable pair (Hangul)
     return mapped
+
+
+def _dotless(text: str, evidence: Counter[str]) -> tuple[str, NDArray[np.uint32]]:
+    """The dotless skeleton of `text` (`tables.DOTLESS_FOLD`) and its code points; letters
+    written without their dots count as evidence."""
+    codes = _code_points(text)
+    if text.isascii():
+        return text, codes
+    count = sum(map(text.count, tables.DOTLESS_INPUT))
+    if count:
+        evidence["dotless"] += count
+    codes = codes ^ _DOTLESS_DELTA.take(codes, mode="clip")
+    return _from_code_points(codes), codes
+
+
+def _squeeze(
+    mapped: _Mapped, codes: NDArray[np.uint32], dotted: str | None, evidence: Counter[str]
+) -> _Mapped:
+    """_apply(mapped, _squeeze_edits(mapped.text, dotted, evidence)), as a deletion: every
+    letter of a run but the first goes, and the first takes the run's span over. Runs are found
+    by comparing each code point (`codes`: mapped.text's) with the next."""
+    text = mapped.text
+    gone: list[int] = []  # positions deleted
+    for i in (codes[1:] == codes[:-1]).nonzero()[0].tolist():  # text[i + 1] == text[i]
+        char = text[i]
+        if char == tables.UNSQUEEZED:  # squeezed only where its dotted letter repeats
+            if dotted is None or dotted[i] != dotted[i + 1] or dotted[i] not in _TOOTH_LETTERS:
+                continue
+        elif not _is_letter(char):
+            continue
+        gone.append(i + 1)
+    if not gone:
+        return mapped
+    _count_long_runs(text, dotted, gone, evidence)
+    return _delete(mapped, gone)
+
+
+def _count_long_runs(
+    text: str, dotted: str | None, gone: list[int], evidence: Counter[str]
+) -> None:
+    """Evidence of the runs squeezed (`gone`: the positions deleted, in runs of consecutive
+    positions, one per run of letters): as _squeeze_edits counts it, for runs of >= 3."""
+    original = text if dotted is None else dotted
+    k = 0
+    while k < len(gone):
+        j = k
+        while j + 1 < len(gone) and gone[j + 1] == gone[j] + 1:
+            j += 1
+        if j > k:  # a run of >= 3 letters, text[a:b]
+            a, b = gone[k] - 1, gone[j] + 1
+            if text[a] == tables.UNSQUEEZED:  # one dotted letter repeated
+                evidence["repeated_letters"] += 1
+            else:
+                runs = _REPEAT.finditer(original, a, b)
+                evidence["repeated_letters"] += sum(run.end() - run.start() >= 3 for run in runs)
+        k = j + 1
 
 
 def _emoji_edits(text: str) -> list[_Edit]:
@@ -728,8 +1025,19 @@ def _emoji_edits(text: str) -> list[_Edit]:
     return edits
 
 
+@lru_cache(maxsize=1)
+def _lookalike_pattern() -> re.Pattern[str]:
+    """The look-alikes (`latin_lookalikes`) of the BMP that _EXOTIC matches, and every astral
+    character: a class of only BMP characters is a bitmap for the regex engine, one with
+    astral characters a list of ranges it tests one by one."""
+    exotic = (c for c in latin_lookalikes() if c <= "\uffff" and _EXOTIC.fullmatch(c))
+    return re.compile(f"[{_class(exotic)}\U00010000-\U0010ffff]")
+
+
 def _lookalike_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
     """Look-alike letters in a word whose every character is ASCII or a look-alike -> Latin."""
+    if _lookalike_pattern().search(text) is None:
+        return []
     table = latin_lookalikes()
     if not any(match.group() in table for match in _EXOTIC.finditer(text)):
         return []
@@ -885,7 +1193,7 @@ def normalize(text: str) -> NormalizedText:
         original=text,
         plain=View(*plain),
         deobfuscated=View(*deobfuscated),
-        evidence={key: evidence[key] for key in EVIDENCE_KEYS if evidence[key] > 0},
+        evidence={key: count for key in EVIDENCE_KEYS if (count := evidence.get(key, 0)) > 0},
     )
 
 
