@@ -50,7 +50,7 @@ import re
 import sys
 import unicodedata
 from array import array
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -110,6 +110,7 @@ class _Mapped(NamedTuple):
 
 
 _Edit = tuple[int, int, str]  # replace [a, b) of the current text with the string
+_Evidence = dict[str, int]  # evasion tactic -> count; a defaultdict(int), or a Counter
 
 
 def _int_array(values: NDArray[np.int32]) -> array[int]:
@@ -492,14 +493,14 @@ def _delete_many(mapped: _Mapped, gone: list[int]) -> _Mapped:
 # --- plain view --------------------------------------------------------------------------------
 
 
-def _plain(text: str, evidence: Counter[str]) -> _Mapped:
+def _plain(text: str, evidence: _Evidence) -> _Mapped:
     return _collapse_whitespace(_drop_and_fold(text, evidence))
 
 
 _FEW_SLOW = 8  # up to this many characters for the slow path, it folds them in regions
 
 
-def _drop_and_fold(text: str, evidence: Counter[str]) -> _Mapped:
+def _drop_and_fold(text: str, evidence: _Evidence) -> _Mapped:
     """_fold(_drop_deleted(text)), with whole-array lookups: deleted characters are found, and
     simple ones folded, from the classes of the code points; the others go through
     _fold_clusters, or the slow path in regions around them. Code points past the tables take
@@ -550,7 +551,7 @@ def _cut(text: str, gone: list[int]) -> str:
 
 
 def _fold_clusters(
-    folded: _Mapped, slow: list[int], slow_codes: list[int], evidence: Counter[str]
+    folded: _Mapped, slow: list[int], slow_codes: list[int], evidence: _Evidence
 ) -> _Mapped | None:
     """The slow path, for a whole text at once, when each character that is not simple (at
     positions `slow`, code points `slow_codes`) folds to one character of its own, whatever its
@@ -614,7 +615,7 @@ def _compose_clusters(parts: _Mapped, marks: list[int]) -> _Mapped | None:
     )
 
 
-def _drop_deleted(text: str, evidence: Counter[str]) -> _Mapped:
+def _drop_deleted(text: str, evidence: _Evidence) -> _Mapped:
     """Characters deleted outright (format characters, bidi controls, Arabic marks, tatweel)
     go, and are counted; the span of the character kept before them grows over them."""
     if len(text) >= _BULK:
@@ -643,7 +644,7 @@ def _drop_deleted(text: str, evidence: Counter[str]) -> _Mapped:
     return _Mapped("".join(pieces), starts, ends)
 
 
-def _drop_deleted_bulk(text: str, evidence: Counter[str]) -> _Mapped:
+def _drop_deleted_bulk(text: str, evidence: _Evidence) -> _Mapped:
     """_drop_deleted with whole-array operations, for long texts."""
     codes = np.frombuffer(text.encode(_UTF32, "surrogatepass"), dtype=np.uint32)
     kinds = np.zeros(len(codes), dtype=np.uint8)
@@ -659,7 +660,7 @@ def _drop_deleted_bulk(text: str, evidence: Counter[str]) -> _Mapped:
     return _Mapped(remaining, _int_array(kept), _int_array(ends))
 
 
-def _fold(mapped: _Mapped, evidence: Counter[str]) -> _Mapped:
+def _fold(mapped: _Mapped, evidence: _Evidence) -> _Mapped:
     """Simple characters through one table (all are mapped, only the simple stretches used);
     runs of other characters through the slow path, together with the simple character before
     them (a mark may compose with it)."""
@@ -668,7 +669,7 @@ def _fold(mapped: _Mapped, evidence: Counter[str]) -> _Mapped:
 
 
 def _fold_regions(
-    mapped: _Mapped, folded: str, regions: list[tuple[int, int]], evidence: Counter[str]
+    mapped: _Mapped, folded: str, regions: list[tuple[int, int]], evidence: _Evidence
 ) -> _Mapped:
     """`folded` (mapped.text with every character through the simple table) outside `regions`,
     the slow path inside them."""
@@ -723,7 +724,7 @@ def _fold_run(
     pieces: list[str],
     starts: array[int],
     ends: array[int],
-    evidence: Counter[str],
+    evidence: _Evidence,
 ) -> None:
     """The slow path for mapped.text[a:b]: drop, decompose, fold and casefold each character,
     then compose (NFKC) each cluster (a character and the marks after it); every character of a
@@ -775,7 +776,7 @@ def _emit(
         ends.append(end)
 
 
-def _dropped(text: str, i: int, previous: str, evidence: Counter[str]) -> bool:
+def _dropped(text: str, i: int, previous: str, evidence: _Evidence) -> bool:
     """Whether text[i] is a format character to drop (and count); keeps emoji joiners. Marks
     and tatweel are not: _fold drops (and counts) them."""
     char = text[i]
@@ -801,10 +802,16 @@ def _collapse_whitespace(mapped: _Mapped) -> _Mapped:
     text = mapped.text
     if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
         return mapped  # the only whitespace printable is " " (the others are Cc, Zl, Zp, Zs)
-    # str.split() and the regular expression's \s agree on what whitespace is (str.isspace)
-    collapsed = " ".join(text.split())
-    if len(collapsed) == len(text):  # only single whitespace characters between words
-        return mapped if collapsed == text else mapped._replace(text=collapsed)
+    # str.strip(), str.split() and the regular expression's \s agree on what whitespace is
+    # (str.isspace)
+    stripped = text.strip()
+    collapsed = " ".join(stripped.split())
+    if len(collapsed) == len(stripped):  # single whitespace characters between words
+        if len(stripped) == len(text):
+            return mapped if collapsed == text else _Mapped(collapsed, mapped.starts, mapped.ends)
+        first = len(text) - len(text.lstrip())  # what is stripped goes with its spans
+        last = first + len(stripped)
+        return _Mapped(collapsed, mapped.starts[first:last], mapped.ends[first:last])
     n = len(text)
     edits = [(m.start(), m.end(), " ") for m in _WHITESPACE_RUN.finditer(text)]
     # a single space at either end is no run to rewrite, but it goes too
@@ -826,7 +833,7 @@ def _apply(mapped: _Mapped, edits: Sequence[_Edit]) -> _Mapped:
         return mapped
     text, starts, ends = mapped
     if all(b - a == len(replacement) for a, b, replacement in edits):
-        return mapped._replace(text=_replace(text, edits))  # every span stays as it is
+        return _Mapped(_replace(text, edits), starts, ends)  # every span stays as it is
     if len(edits) > 16 and all(b > a for a, b, _ in edits):
         return _apply_many(mapped, edits)
     pieces: list[str] = []
@@ -923,7 +930,12 @@ _REPEAT_TOOTH_LETTER = re.compile(f"([{_TOOTH_LETTERS}])\\1+")
 _SEPARATOR = " .\\-_·•*\u2010-\u2015"
 # >= 3 single-letter tokens separated by 1-3 separators; the run starts the text (_SPACED_FIRST,
 # used with .match) or follows a separator (_SPACED_NEXT, whose match starts with it).
-_SPACED_BODY = f"[^\\W\\d_](?:[{_SEPARATOR}]{{1,3}}[^\\W\\d_]){{2,}}(?![^{_SEPARATOR}])"
+# (the first two repetitions are written out: a regex engine attempt that enters a repeated
+# group costs more, and most attempts fail before that)
+_SPACED_BODY = (
+    f"[^\\W\\d_][{_SEPARATOR}]{{1,3}}[^\\W\\d_][{_SEPARATOR}]{{1,3}}[^\\W\\d_]"
+    f"(?:[{_SEPARATOR}]{{1,3}}[^\\W\\d_])*(?![^{_SEPARATOR}])"
+)
 _SPACED_FIRST = re.compile(_SPACED_BODY)
 _SPACED_NEXT = re.compile(f"[{_SEPARATOR}]{_SPACED_BODY}")
 _SEPARATOR_RUN = re.compile(f"[{_SEPARATOR}]+")
@@ -935,15 +947,15 @@ def _is_letter(char: str) -> bool:
     return char.isalnum() and not char.isdecimal()
 
 
-def _deobfuscate(plain: _Mapped, evidence: Counter[str]) -> _Mapped:
+def _deobfuscate(plain: _Mapped, evidence: _Evidence) -> _Mapped:
     mapped = plain
-    if not mapped.text.isascii():  # emoji and look-alikes are not ASCII
+    if not mapped.text.isascii() and _maybe_emoji_or_lookalike().search(mapped.text):
         mapped = _apply(mapped, _emoji_edits(mapped.text))
         mapped = _apply(mapped, _lookalike_edits(mapped.text, evidence))
     mapped = _apply(mapped, _digit_edits(mapped.text, evidence))
     dotted = mapped.text
     dotless, codes = _dotless(dotted, evidence)
-    mapped = _squeeze(mapped._replace(text=dotless), codes, dotted, evidence)
+    mapped = _squeeze(_Mapped(dotless, mapped.starts, mapped.ends), codes, dotted, evidence)
     joins = _spaced_edits(mapped.text, evidence)
     if joins:  # joined letters may repeat ("i s s s i s"); the tooth stays as it is
         mapped = _apply(mapped, joins)
@@ -953,7 +965,7 @@ def _deobfuscate(plain: _Mapped, evidence: Counter[str]) -> _Mapped:
     return mapped
 
 
-def _dotless(text: str, evidence: Counter[str]) -> tuple[str, NDArray[np.uint32]]:
+def _dotless(text: str, evidence: _Evidence) -> tuple[str, NDArray[np.uint32]]:
     """The dotless skeleton of `text` (`tables.DOTLESS_FOLD`) and its code points; letters
     written without their dots count as evidence."""
     codes = _code_points(text)
@@ -967,7 +979,7 @@ def _dotless(text: str, evidence: Counter[str]) -> tuple[str, NDArray[np.uint32]
 
 
 def _squeeze(
-    mapped: _Mapped, codes: NDArray[np.uint32], dotted: str | None, evidence: Counter[str]
+    mapped: _Mapped, codes: NDArray[np.uint32], dotted: str | None, evidence: _Evidence
 ) -> _Mapped:
     """_apply(mapped, _squeeze_edits(mapped.text, dotted, evidence)), as a deletion: every
     letter of a run but the first goes, and the first takes the run's span over. Runs are found
@@ -988,9 +1000,7 @@ def _squeeze(
     return _delete(mapped, gone)
 
 
-def _count_long_runs(
-    text: str, dotted: str | None, gone: list[int], evidence: Counter[str]
-) -> None:
+def _count_long_runs(text: str, dotted: str | None, gone: list[int], evidence: _Evidence) -> None:
     """Evidence of the runs squeezed (`gone`: the positions deleted, in runs of consecutive
     positions, one per run of letters): as _squeeze_edits counts it, for runs of >= 3."""
     original = text if dotted is None else dotted
@@ -1026,18 +1036,17 @@ def _emoji_edits(text: str) -> list[_Edit]:
 
 
 @lru_cache(maxsize=1)
-def _lookalike_pattern() -> re.Pattern[str]:
-    """The look-alikes (`latin_lookalikes`) of the BMP that _EXOTIC matches, and every astral
-    character: a class of only BMP characters is a bitmap for the regex engine, one with
-    astral characters a list of ranges it tests one by one."""
-    exotic = (c for c in latin_lookalikes() if c <= "\uffff" and _EXOTIC.fullmatch(c))
-    return re.compile(f"[{_class(exotic)}\U00010000-\U0010ffff]")
+def _maybe_emoji_or_lookalike() -> re.Pattern[str]:
+    """A character that _emoji_edits or _lookalike_edits may act on: an emoji or look-alike
+    (`latin_lookalikes`, as _EXOTIC matches them) of the BMP, or any astral character (the
+    regex engine tests a class of BMP characters with a bitmap, astral ones range by range)."""
+    emoji = (char for char in _EMOJI if char <= "\uffff")
+    lookalikes = (c for c in latin_lookalikes() if c <= "\uffff" and _EXOTIC.fullmatch(c))
+    return re.compile(f"[{_class([*emoji, *lookalikes])}\U00010000-\U0010ffff]")
 
 
-def _lookalike_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
+def _lookalike_edits(text: str, evidence: _Evidence) -> list[_Edit]:
     """Look-alike letters in a word whose every character is ASCII or a look-alike -> Latin."""
-    if _lookalike_pattern().search(text) is None:
-        return []
     table = latin_lookalikes()
     if not any(match.group() in table for match in _EXOTIC.finditer(text)):
         return []
@@ -1058,7 +1067,7 @@ def _lookalike_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
     return edits
 
 
-def _digit_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
+def _digit_edits(text: str, evidence: _Evidence) -> list[_Edit]:
     """Arabizi digits and leet characters inside words (rules in the module docstring)."""
     edits: list[_Edit] = []
     word_end = 0
@@ -1092,9 +1101,7 @@ def _in_digit_word(char: str) -> bool:
     return char.isalnum() or char in "_@$"
 
 
-def _latin_digit_edits(
-    word: str, start: int, following: str, evidence: Counter[str]
-) -> list[_Edit]:
+def _latin_digit_edits(word: str, start: int, following: str, evidence: _Evidence) -> list[_Edit]:
     if not word.isascii():
         return []
     lead = _EDGE_START.match(word)
@@ -1119,7 +1126,7 @@ def _latin_digit_edits(
     return edits
 
 
-def _arabic_digit_edits(word: str, start: int, evidence: Counter[str]) -> list[_Edit]:
+def _arabic_digit_edits(word: str, start: int, evidence: _Evidence) -> list[_Edit]:
     """A single Arabizi digit next to an Arabic letter -> the Arabic letter (دا3ش -> داعش)."""
     edits: list[_Edit] = []
     for k, char in enumerate(word):
@@ -1135,7 +1142,7 @@ def _arabic_digit_edits(word: str, start: int, evidence: Counter[str]) -> list[_
     return edits
 
 
-def _squeeze_edits(text: str, dotted: str | None, evidence: Counter[str]) -> list[_Edit]:
+def _squeeze_edits(text: str, dotted: str | None, evidence: _Evidence) -> list[_Edit]:
     """Runs of one letter -> the letter, in the dotless text `text`; `dotted` is the same text
     before the dotless fold (None: no tooth is squeezed). The tooth ٮ is squeezed only where its
     dotted letters repeat (ييي, not بيت), and an input run of ٮ is kept. A run of >= 3 equal
@@ -1159,7 +1166,7 @@ def _squeeze_edits(text: str, dotted: str | None, evidence: Counter[str]) -> lis
     return edits
 
 
-def _spaced_edits(text: str, evidence: Counter[str]) -> list[_Edit]:
+def _spaced_edits(text: str, evidence: _Evidence) -> list[_Edit]:
     """Delete the separators between letters spaced apart ("د ا ع ش" -> "داعش")."""
     edits: list[_Edit] = []
     first = _SPACED_FIRST.match(text)
@@ -1186,7 +1193,7 @@ def _renormalize(mapped: _Mapped) -> _Mapped:
 
 def normalize(text: str) -> NormalizedText:
     """The plain and de-obfuscated views of `text`, with maps back to it and evasion evidence."""
-    evidence: Counter[str] = Counter()
+    evidence: _Evidence = defaultdict(int)
     plain = _plain(text, evidence)
     deobfuscated = _deobfuscate(plain, evidence)
     return NormalizedText(
@@ -1199,21 +1206,23 @@ def normalize(text: str) -> NormalizedText:
 
 def plain_form(text: str) -> str:
     """The plain view's text: == normalize(text).plain.text."""
-    return _plain(text, Counter()).text
+    return _plain(text, defaultdict(int)).text
 
 
 def deobfuscated_form(text: str) -> str:
     """The de-obfuscated view's text: == normalize(text).deobfuscated.text."""
-    evidence: Counter[str] = Counter()
+    evidence: _Evidence = defaultdict(int)
     return _deobfuscate(_plain(text, evidence), evidence).text
 
 
 def canonical_text(text: str) -> str:
     """Text for exact and near-duplicate hashing: the de-obfuscated view of the text with
     punctuation and symbols (emoji kept) turned into spaces, whitespace collapsed, stripped."""
-    evidence: Counter[str] = Counter()
+    evidence: _Evidence = defaultdict(int)
     plain = _plain(text, evidence)
-    unpunctuated = _collapse_whitespace(plain._replace(text=_blank_punctuation(plain.text)))
+    unpunctuated = _collapse_whitespace(
+        _Mapped(_blank_punctuation(plain.text), plain.starts, plain.ends)
+    )
     return _deobfuscate(unpunctuated, evidence).text
 
 
