@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 APT_PACKAGES := ffmpeg pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libavdevice-dev libavfilter-dev
 
-.PHONY: install demo test test-sqlite test-postgres lint format bench system-deps clean
+.PHONY: install demo demo-serve test test-sqlite test-postgres lint format bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m raqib.demo
+
+demo-serve: $(STAMP)
+	$(BIN)/python -m raqib.demo --serve
 
 test: test-sqlite test-postgres
 

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from raqib.auth.roles import ROLES
 from raqib.config import Settings
 from raqib.signals import SignalRegistry, default_registry
 from raqib.store.db import Database
 from raqib.store.migrate import upgrade
+from service_helpers import Service, run_service
 
 RAQIB_BIN = Path(sys.executable).with_name("raqib")
 
@@ -118,3 +120,20 @@ def cli(settings: Settings, tmp_path: Path) -> Cli:
     env["RAQIB_WORKERS"] = "2"
     env["COLUMNS"] = "200"
     return Cli(env, tmp_path)
+
+
+@pytest.fixture
+def service_settings(settings: Settings) -> Settings:
+    """The settings `service` runs with; a test module may override this fixture."""
+    return settings
+
+
+@pytest.fixture
+def service(service_settings: Settings) -> Iterator[Service]:
+    """`raqib serve`'s app on a loopback port, with a key for every role."""
+    database = Database.from_settings(service_settings)
+    with run_service(service_settings) as (base, app):
+        running = Service(base, app, service_settings, database)
+        running.keys = {role: running.new_key(role) for role in ROLES}
+        yield running
+    database.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -11,8 +12,9 @@ from raqib.config import Settings
 from raqib.errors import InputError
 from raqib.exchange.formats import ListFormat, read_entries
 from raqib.pipeline import hash_file
-from raqib.records import Labels, NewEntry
-from raqib.signals import SignalRegistry
+from raqib.records import BankInfo, Labels, NewEntry
+from raqib.review import audit
+from raqib.signals import Signal, SignalRegistry
 from raqib.store.banks import AddResult, BankRepository
 
 
@@ -37,10 +39,59 @@ def entries_from_files(
 
 
 def import_list(
-    session: Session, bank: str, path: Path, fmt: ListFormat, registry: SignalRegistry
+    session: Session,
+    bank: str,
+    path: Path,
+    fmt: ListFormat,
+    registry: SignalRegistry,
+    actor: str,
 ) -> AddResult:
     """Import a hash-list file into a bank: all or nothing, and importing twice adds nothing."""
-    repo = BankRepository(session)
-    repo.get(bank)
+    BankRepository(session).get(bank)
     entries = read_entries(path, fmt, registry)
-    return repo.add_entries(bank, entries)
+    return add_to_bank(session, actor, bank, entries, how="import")
+
+
+# --- audited changes (the API and the CLI both go through these) ------------------------------
+
+
+def create_bank(
+    session: Session, actor: str, name: str, description: str, tlp: str, allow_list: bool
+) -> BankInfo:
+    info = BankRepository(session).create(name, description, tlp, allow_list)
+    audit.append(session, actor, "bank.create", "bank", info.name, info.as_dict())
+    return info
+
+
+def update_bank(session: Session, actor: str, name: str, changes: dict[str, Any]) -> BankInfo:
+    info = BankRepository(session).update(name, **changes)
+    shown = {k: v for k, v in changes.items() if v is not None}
+    audit.append(session, actor, "bank.update", "bank", info.name, shown)
+    return info
+
+
+def delete_bank(session: Session, actor: str, name: str) -> int:
+    removed = BankRepository(session).delete(name)
+    audit.append(session, actor, "bank.delete", "bank", name, {"entries_removed": removed})
+    return removed
+
+
+def add_to_bank(
+    session: Session, actor: str, bank: str, entries: Sequence[NewEntry], how: str = "add"
+) -> AddResult:
+    result = BankRepository(session).add_entries(bank, entries)
+    details = {"added": result.added, "already_present": result.already_present, "how": how}
+    if len(result.added_ids) <= _LISTED_IDS:
+        details["entry_ids"] = list(result.added_ids)
+    audit.append(session, actor, "entry.add", "bank", bank, details)
+    return result
+
+
+def remove_from_bank(session: Session, actor: str, bank: str, signal: Signal) -> int:
+    removed = BankRepository(session).remove_signal(bank, signal.signal_type, signal.value)
+    details = {"signal_type": signal.signal_type, "signal": signal.value, "removed": removed}
+    audit.append(session, actor, "entry.remove", "bank", bank, details)
+    return removed
+
+
+_LISTED_IDS = 100  # an audit event lists the ids of a small addition, counts a large one

@@ -24,6 +24,19 @@ class Settings:
         DEFAULT_MAX_TEXT_BYTES  # text and page files larger are cut, with an error
     )
     text_model: Path | None = None  # a trained context model; None = newest under models_dir
+    # --- the service (raqib serve) ---
+    webhook_url: str | None = None  # where decisions are sent; None = no webhook actions
+    webhook_secret: str = ""  # HMAC-SHA256 key of the webhook signature
+    webhook_max_attempts: int = 20  # then the delivery is listed as failed (and retryable)
+    webhook_backoff_seconds: float = 2.0  # first retry delay; doubles per attempt
+    webhook_backoff_cap_seconds: float = 3600.0
+    webhook_timeout_seconds: float = 10.0
+    claim_seconds: int = 900  # how long a reviewer's claim on a case lasts
+    strike_days: int = 90  # how long a strike against an author counts
+    session_hours: int = 12  # console sign-in lifetime
+    cookie_secure: bool = True  # Secure attribute on the session cookie
+    rate_limit: float = 5000.0  # requests/s per API key unless the key sets its own
+    max_upload_bytes: int = 256 << 20  # largest file accepted by POST /hash and /items
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -39,6 +52,18 @@ class Settings:
             text_model=Path(env["RAQIB_TEXT_MODEL"]).expanduser()
             if env.get("RAQIB_TEXT_MODEL")
             else None,
+            webhook_url=env.get("RAQIB_WEBHOOK_URL") or None,
+            webhook_secret=env.get("RAQIB_WEBHOOK_SECRET", ""),
+            webhook_max_attempts=_int(env, "RAQIB_WEBHOOK_MAX_ATTEMPTS", 20),
+            webhook_backoff_seconds=_float(env, "RAQIB_WEBHOOK_BACKOFF_SECONDS", 2.0),
+            webhook_backoff_cap_seconds=_float(env, "RAQIB_WEBHOOK_BACKOFF_CAP_SECONDS", 3600.0),
+            webhook_timeout_seconds=_float(env, "RAQIB_WEBHOOK_TIMEOUT_SECONDS", 10.0),
+            claim_seconds=_int(env, "RAQIB_CLAIM_SECONDS", 900),
+            strike_days=_int(env, "RAQIB_STRIKE_DAYS", 90),
+            session_hours=_int(env, "RAQIB_SESSION_HOURS", 12),
+            cookie_secure=env.get("RAQIB_COOKIE_SECURE", "1").lower() not in {"0", "false", "no"},
+            rate_limit=_float(env, "RAQIB_RATE_LIMIT", 5000.0),
+            max_upload_bytes=_int(env, "RAQIB_MAX_UPLOAD_BYTES", 256 << 20),
         )
 
     @property
@@ -72,3 +97,13 @@ def _int(env: dict[str, str], key: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"{key} must be an integer, got {raw!r}") from exc
+
+
+def _float(env: dict[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{key} must be a number, got {raw!r}") from exc

@@ -1,8 +1,11 @@
 """`make demo`: generate a synthetic corpus (images, videos, texts, posts, saved pages), build
 sample banks from part of it with the `raqib` command, scan the corpus and check that every
 planted near-duplicate (and no unrelated file) was found, that the page with an injected loader
-was caught, and show how the labelled posts' contexts came out. Everything is generated; no
-real extremist media or text is involved."""
+was caught, and show how the labelled posts' contexts came out; then start the service with a
+seeded admin and run items, a report and a decision through it (raqib.demo_service).
+Everything is generated; no real extremist media or text is involved.
+
+`python -m raqib.demo --serve` (`make demo-serve`) keeps the service running at the end."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from raqib.demo_service import demo_service
 from raqib.demo_text import TextSet, check_texts, write_known_list, write_texts
 from raqib.synthetic import CorpusManifest, write_corpus
 from raqib.synthetic_text import write_labelled
@@ -84,6 +88,7 @@ def check(findings_path: Path, corpus: CorpusManifest, videos: VideoSet, texts: 
 
 
 def main() -> None:
+    keep_serving = "--serve" in sys.argv[1:]
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     corpus_dir, home = DEMO_DIR / "corpus", DEMO_DIR / "home"
     with console.status("generating a synthetic corpus (images, videos, other and bad files)"):
@@ -131,7 +136,9 @@ def main() -> None:
     console.print(scan.stdout.rstrip(), markup=False, highlight=False)
     ok = check(findings, corpus, videos, texts)
     console.print(f"\nfindings: {findings}\nreport:   {report.resolve()}")
-    raise SystemExit(0 if ok else 1)
+    console.print("\n[bold]the service[/]")
+    service_ok = demo_service(run, str(RAQIB), env, console, keep_serving)
+    raise SystemExit(0 if ok and service_ok else 1)
 
 
 if __name__ == "__main__":

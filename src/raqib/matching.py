@@ -1,24 +1,32 @@
 """Match signals against every enabled bank: one index per signal type, per-bank thresholds,
-rotations/mirrors where a bank allows them, and allow-list suppression."""
+rotations/mirrors where a bank allows them, and allow-list suppression.
+
+The rules live in `match_signals`, which asks a `MatchSource` for raw index hits and entry rows.
+`Matcher` is the source for one database session (the CLI, `raqib scan`); the service's
+long-lived `raqib.serving.matcher.ServiceMatcher` is another, so both answer alike.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from raqib.config import Settings
+from raqib.errors import NotFoundError
 from raqib.index.exact import ExactIndex
 from raqib.index.hamming import HammingIndex
 from raqib.index.minhash import MinHashIndex
 from raqib.index.snapshots import open_hamming_index
-from raqib.index.video import VideoIndex
+from raqib.index.video import VideoHit, VideoIndex
 from raqib.records import BankInfo, EntryRecord, Labels
 from raqib.signals import IndexKind, Signal, SignalRegistry, SignalType
-from raqib.signals.vpdq import parse_frames
+from raqib.signals.vpdq import Frame, parse_frames
 from raqib.store.banks import BankRepository
+
+EntryRows = Mapping[int, tuple[EntryRecord, BankInfo]]
 
 
 @dataclass(frozen=True)
@@ -57,8 +65,184 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else round(value, 3)
 
 
+@dataclass(frozen=True)
+class BankPolicy:
+    """The banks as matching sees them: thresholds, enabled flags, and an optional set of
+    bank names to match against instead of the enabled ones (`only`)."""
+
+    banks: Mapping[str, BankInfo]
+    only: frozenset[str] | None = None
+    _widest: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def restricted(self, names: Iterable[str] | None) -> BankPolicy:
+        """This policy limited to `names` (None or empty: unchanged). Raises NotFoundError."""
+        chosen = frozenset(names or ())
+        if not chosen:
+            return self
+        for name in sorted(chosen - set(self.banks)):
+            raise NotFoundError(f"no bank named {name!r} (see `raqib bank list`)")
+        return replace(self, only=chosen)
+
+    def resolve(self, bank: BankInfo) -> BankInfo:
+        """The policy's view of a bank read with an entry row."""
+        return self.banks.get(bank.name, bank)
+
+    def active(self, bank: BankInfo) -> bool:
+        if self.only is not None:
+            return bank.name in self.only
+        return bank.enabled
+
+    def max_threshold(self, signal_type: SignalType) -> float:
+        """The widest threshold any bank sets for the type: what the index is asked for."""
+        widest = self._widest.get(signal_type.name)
+        if widest is None:
+            default = signal_type.default_threshold
+            values = [b.threshold(signal_type.name, default) for b in self.banks.values()]
+            widest = self._widest[signal_type.name] = max([default, *values])
+        return widest
+
+
+class MatchSource(Protocol):
+    """Where raw index hits and entry rows come from (one session, or the service's cache)."""
+
+    def hamming(
+        self, signal_type: str, values: Sequence[str], threshold: int
+    ) -> list[list[tuple[int, int]]]:
+        """(entry id, distance) hits for each of `values`, within `threshold` bits."""
+
+    def video(self, signal_type: str, frames: list[Frame], frame_threshold: int) -> list[VideoHit]:
+        """Bank videos sharing a frame with the query, scored."""
+
+    def near_text(
+        self, signal_type: str, value: str, max_distance: float
+    ) -> list[tuple[int, float]]:
+        """(entry id, distance) hits of a near-duplicate text signature."""
+
+    def exact(self, signal_type: str, value: str) -> list[tuple[EntryRecord, BankInfo]]:
+        """Entries whose value equals `value`, with their banks."""
+
+    def entries(self, ids: Sequence[int]) -> EntryRows:
+        """The entries (and their banks) of `ids` that still exist."""
+
+
+def match_signals(
+    source: MatchSource, policy: BankPolicy, registry: SignalRegistry, signals: Iterable[Signal]
+) -> list[Match]:
+    """Matches for the signals of one piece of content, allow-lists applied."""
+    found: list[Match] = []
+    for signal in signals:
+        found.extend(match_one(source, policy, registry.get(signal.signal_type), signal))
+    return apply_allow_lists(_best_per_entry(found))
+
+
+def match_one(
+    source: MatchSource, policy: BankPolicy, signal_type: SignalType, signal: Signal
+) -> list[Match]:
+    """Every match of one signal, before one-per-entry and allow-lists."""
+    kind = signal_type.index_kind
+    if kind is IndexKind.HAMMING:
+        return _match_hamming(source, policy, signal_type, signal)
+    if kind is IndexKind.VIDEO:
+        return _match_video(source, policy, signal_type, signal)
+    if kind is IndexKind.EXACT:
+        return _match_exact(source, policy, signal_type, signal)
+    if kind is IndexKind.NEAR_TEXT:
+        return _match_near_text(source, policy, signal_type, signal)
+    return []
+
+
+def hamming_queries(signal: Signal) -> list[tuple[str, bool]]:
+    """The hashes a Hamming signal is looked up by: itself, then its variants."""
+    return [(signal.value, False)] + [(v, True) for v in signal.variants]
+
+
+def _match_exact(
+    source: MatchSource, policy: BankPolicy, signal_type: SignalType, signal: Signal
+) -> list[Match]:
+    hits = source.exact(signal_type.name, signal.value)
+    return [
+        _make_match(entry, policy.resolve(bank), 0.0, signal.value)
+        for entry, bank in hits
+        if policy.active(policy.resolve(bank))
+    ]
+
+
+def _match_hamming(
+    source: MatchSource, policy: BankPolicy, signal_type: SignalType, signal: Signal
+) -> list[Match]:
+    threshold = int(policy.max_threshold(signal_type))
+    queries = hamming_queries(signal)
+    found = source.hamming(signal_type.name, [value for value, _ in queries], threshold)
+    raw = [
+        (entry_id, float(distance), value, is_variant)
+        for (value, is_variant), hits in zip(queries, found, strict=True)
+        for entry_id, distance in hits
+    ]
+    if not raw:
+        return []
+    entries = source.entries(sorted({r[0] for r in raw}))
+    matches = []
+    for entry_id, distance, value, is_variant in raw:
+        if entry_id not in entries:
+            continue
+        entry, row_bank = entries[entry_id]
+        bank = policy.resolve(row_bank)
+        limit = bank.threshold(signal_type.name, signal_type.default_threshold)
+        if not policy.active(bank) or distance > limit:
+            continue
+        if is_variant and not bank.match_rotations:
+            continue
+        matches.append(_make_match(entry, bank, distance, value, via_variant=is_variant))
+    return matches
+
+
+def _match_video(
+    source: MatchSource, policy: BankPolicy, signal_type: SignalType, signal: Signal
+) -> list[Match]:
+    frame_threshold = int(signal_type.default_threshold)
+    hits = source.video(signal_type.name, parse_frames(signal.value), frame_threshold)
+    if not hits:
+        return []
+    entries = source.entries([h.entry_id for h in hits])
+    matches = []
+    for hit in hits:
+        if hit.entry_id not in entries:
+            continue
+        entry, row_bank = entries[hit.entry_id]
+        bank = policy.resolve(row_bank)
+        if not policy.active(bank) or not hit.match.is_match():
+            continue
+        details = {
+            "query_match_percent": round(hit.match.query_match_percent, 1),
+            "compared_match_percent": round(hit.match.compared_match_percent, 1),
+        }
+        distance = 100.0 - hit.match.compared_match_percent
+        matches.append(_make_match(entry, bank, distance, signal.value, details=details))
+    return matches
+
+
+def _match_near_text(
+    source: MatchSource, policy: BankPolicy, signal_type: SignalType, signal: Signal
+) -> list[Match]:
+    hits = source.near_text(signal_type.name, signal.value, policy.max_threshold(signal_type))
+    if not hits:
+        return []
+    entries = source.entries([entry_id for entry_id, _ in hits])
+    matches = []
+    for entry_id, distance in hits:
+        if entry_id not in entries:
+            continue
+        entry, row_bank = entries[entry_id]
+        bank = policy.resolve(row_bank)
+        limit = bank.threshold(signal_type.name, signal_type.default_threshold)
+        if policy.active(bank) and distance <= limit:
+            matches.append(_make_match(entry, bank, distance, signal.value))
+    return matches
+
+
 class Matcher:
-    """Answers which bank entries match given signals. Indexes open lazily, once per type."""
+    """Answers which bank entries match given signals, within one database session.
+    Indexes open lazily, once per type."""
 
     def __init__(
         self,
@@ -70,121 +254,58 @@ class Matcher:
         self.session = session
         self.settings = settings
         self.registry = registry
+        repo = BankRepository(session)
+        for name in banks or ():
+            repo.get(name)  # raises NotFoundError with guidance
+        policy = BankPolicy({b.name: b for b in repo.all()})
+        self._policy = policy.restricted(banks)
+        self._source = SessionSource(session, settings)
+
+    def match(self, signals: Iterable[Signal]) -> list[Match]:
+        """Matches for the signals of one piece of content, allow-lists applied."""
+        return match_signals(self._source, self._policy, self.registry, signals)
+
+
+class SessionSource:
+    """A `MatchSource` reading one session: indexes opened on first use and kept."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session = session
+        self.settings = settings
         self._repo = BankRepository(session)
-        self._banks = {b.name: b for b in self._repo.all()}
-        self._only = set(banks) if banks else None
-        for name in self._only or ():
-            if name not in self._banks:
-                self._repo.get(name)  # raises NotFoundError with guidance
         self._hamming: dict[str, HammingIndex] = {}
         self._video: dict[str, VideoIndex] = {}
         self._near_text: dict[str, MinHashIndex] = {}
 
-    def match(self, signals: Iterable[Signal]) -> list[Match]:
-        """Matches for the signals of one piece of content, allow-lists applied."""
-        found: list[Match] = []
-        for signal in signals:
-            found.extend(self._match_one(signal))
-        return apply_allow_lists(_best_per_entry(found))
-
-    def _match_one(self, signal: Signal) -> list[Match]:
-        signal_type = self.registry.get(signal.signal_type)
-        kind = signal_type.index_kind
-        if kind is IndexKind.HAMMING:
-            return self._match_hamming(signal_type, signal)
-        if kind is IndexKind.VIDEO:
-            return self._match_video(signal_type, signal)
-        if kind is IndexKind.EXACT:
-            return self._match_exact(signal_type, signal)
-        if kind is IndexKind.NEAR_TEXT:
-            return self._match_near_text(signal_type, signal)
-        return []
-
-    def _active(self, bank: BankInfo) -> bool:
-        if self._only is not None:
-            return bank.name in self._only
-        return bank.enabled
-
-    def _max_threshold(self, signal_type: SignalType) -> float:
-        default = signal_type.default_threshold
-        values = [b.threshold(signal_type.name, default) for b in self._banks.values()]
-        return max([default, *values])
-
-    def _match_exact(self, signal_type: SignalType, signal: Signal) -> list[Match]:
-        hits = ExactIndex(self.session, signal_type.name).query(signal.value)
-        return [
-            _make_match(entry, self._banks.get(bank.name, bank), 0.0, signal.value)
-            for entry, bank in hits
-            if self._active(self._banks.get(bank.name, bank))
-        ]
-
-    def _match_hamming(self, signal_type: SignalType, signal: Signal) -> list[Match]:
-        index = self._hamming_index(signal_type.name)
-        threshold = int(self._max_threshold(signal_type))
-        queries = [(signal.value, False)] + [(v, True) for v in signal.variants]
-        raw: list[tuple[int, float, str, bool]] = []
-        for value, is_variant in queries:
-            raw.extend((i, float(d), value, is_variant) for i, d in index.query(value, threshold))
-        entries = self._repo.by_ids(sorted({r[0] for r in raw}))
-        matches = []
-        for entry_id, distance, value, is_variant in raw:
-            if entry_id not in entries:
-                continue
-            entry, row_bank = entries[entry_id]
-            bank = self._banks.get(row_bank.name, row_bank)
-            limit = bank.threshold(signal_type.name, signal_type.default_threshold)
-            if not self._active(bank) or distance > limit:
-                continue
-            if is_variant and not bank.match_rotations:
-                continue
-            matches.append(_make_match(entry, bank, distance, value, via_variant=is_variant))
-        return matches
-
-    def _match_video(self, signal_type: SignalType, signal: Signal) -> list[Match]:
-        index = self._video.get(signal_type.name)
+    def hamming(
+        self, signal_type: str, values: Sequence[str], threshold: int
+    ) -> list[list[tuple[int, int]]]:
+        index = self._hamming.get(signal_type)
         if index is None:
-            index = self._video[signal_type.name] = VideoIndex.open(self.session, signal_type.name)
-        frame_threshold = int(signal_type.default_threshold)
-        hits = index.query(parse_frames(signal.value), frame_threshold)
-        entries = self._repo.by_ids([h.entry_id for h in hits])
-        matches = []
-        for hit in hits:
-            entry, row_bank = entries[hit.entry_id]
-            bank = self._banks.get(row_bank.name, row_bank)
-            if not self._active(bank) or not hit.match.is_match():
-                continue
-            details = {
-                "query_match_percent": round(hit.match.query_match_percent, 1),
-                "compared_match_percent": round(hit.match.compared_match_percent, 1),
-            }
-            distance = 100.0 - hit.match.compared_match_percent
-            matches.append(_make_match(entry, bank, distance, signal.value, details=details))
-        return matches
+            directory = self.settings.index_dir / signal_type
+            index = open_hamming_index(self.session, directory, signal_type)
+            self._hamming[signal_type] = index
+        return [index.query(value, threshold) for value in values]
 
-    def _match_near_text(self, signal_type: SignalType, signal: Signal) -> list[Match]:
-        index = self._near_text.get(signal_type.name)
+    def video(self, signal_type: str, frames: list[Frame], frame_threshold: int) -> list[VideoHit]:
+        index = self._video.get(signal_type)
         if index is None:
-            index = MinHashIndex.open(self.session, signal_type.name)
-            self._near_text[signal_type.name] = index
-        hits = index.query(signal.value, self._max_threshold(signal_type))
-        entries = self._repo.by_ids([entry_id for entry_id, _ in hits])
-        matches = []
-        for entry_id, distance in hits:
-            if entry_id not in entries:
-                continue
-            entry, row_bank = entries[entry_id]
-            bank = self._banks.get(row_bank.name, row_bank)
-            limit = bank.threshold(signal_type.name, signal_type.default_threshold)
-            if self._active(bank) and distance <= limit:
-                matches.append(_make_match(entry, bank, distance, signal.value))
-        return matches
+            index = self._video[signal_type] = VideoIndex.open(self.session, signal_type)
+        return index.query(frames, frame_threshold)
 
-    def _hamming_index(self, name: str) -> HammingIndex:
-        index = self._hamming.get(name)
+    def near_text(
+        self, signal_type: str, value: str, max_distance: float
+    ) -> list[tuple[int, float]]:
+        index = self._near_text.get(signal_type)
         if index is None:
-            directory = self.settings.index_dir / name
-            index = self._hamming[name] = open_hamming_index(self.session, directory, name)
-        return index
+            index = self._near_text[signal_type] = MinHashIndex.open(self.session, signal_type)
+        return index.query(value, max_distance)
+
+    def exact(self, signal_type: str, value: str) -> list[tuple[EntryRecord, BankInfo]]:
+        return ExactIndex(self.session, signal_type).query(value)
+
+    def entries(self, ids: Sequence[int]) -> EntryRows:
+        return self._repo.by_ids(ids)
 
 
 def _make_match(

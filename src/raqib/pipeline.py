@@ -40,7 +40,8 @@ class Hashed:
     signals: list[Signal] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
-    source: str = "file"  # "file", or "post" for one post of a JSON/JSONL file
+    source: str = "file"  # "file", "post" (one post of a JSON/JSONL file) or "api"
+    platform: str | None = None  # the platform an item submitted through the API comes from
     external_id: str | None = None
     author: str | None = None
     url: str | None = None
@@ -105,6 +106,36 @@ def _hash_content(
             result.notes.append({"signal_type": outcome.signal_type, "message": outcome.reason})
         else:
             result.signals.append(outcome)
+
+
+def hash_text(
+    text: str,
+    settings: Settings,
+    analyzer: TextAnalyzer | None = None,
+    item: dict[str, str | None] | None = None,
+) -> Hashed:
+    """A text with no file of its own (submitted through the API): its text signals and, given
+    an analyzer, its assessment. `item` carries platform, external_id, author, url and time."""
+    meta = item or {}
+    result = Hashed(
+        meta.get("path") or "",
+        ContentKind.TEXT.value,
+        modified=meta.get("time"),
+        source="api",
+        platform=meta.get("platform"),
+        external_id=meta.get("external_id"),
+        author=meta.get("author"),
+        url=meta.get("url"),
+    )
+    if len(text.encode("utf-8", "surrogatepass")) > settings.max_text_bytes:
+        result.errors.append(
+            {"stage": "read", "message": f"text longer than {settings.max_text_bytes} bytes"}
+        )
+        return result
+    _hash_text(result, text, settings)
+    if analyzer is not None:
+        result.text = analyzer.assess(text).as_dict()
+    return result
 
 
 def _hash_text(result: Hashed, text: str, settings: Settings) -> None:
@@ -213,8 +244,10 @@ def build_finding(item_id: str, hashed: Hashed, matches: list[Match]) -> dict[st
         "author": hashed.author,
         "time": hashed.modified,
     }
-    if hashed.source == "post":
+    if hashed.source != "file":
         item.update(external_id=hashed.external_id, url=hashed.url)
+    if hashed.platform is not None:
+        item["platform"] = hashed.platform
     text = hashed.text or empty_text_assessment()
     return {
         "item": item,

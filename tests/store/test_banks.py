@@ -76,9 +76,9 @@ def test_import_is_all_or_nothing_and_idempotent(
     bad.write_text(f"pdq {'c' * 64}\npdq nothex\n")
     with database.session() as session:
         BankRepository(session).create("k")
-        assert import_list(session, "k", good, ListFormat.TE, registry).added == 2
+        assert import_list(session, "k", good, ListFormat.TE, registry, "system:test").added == 2
     with pytest.raises(ImportFormatError, match="line 2"), database.session() as session:
-        import_list(session, "k", bad, ListFormat.TE, registry)
+        import_list(session, "k", bad, ListFormat.TE, registry, "system:test")
     with database.session() as session:
-        assert import_list(session, "k", good, ListFormat.TE, registry).added == 0
+        assert import_list(session, "k", good, ListFormat.TE, registry, "system:test").added == 0
         assert BankRepository(session).get("k").entry_count == 2

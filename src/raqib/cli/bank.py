@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from raqib import banking
+from raqib.auth.principal import system_principal
 from raqib.banking import entries_from_files, import_list
 from raqib.cli.context import AppContext
 from raqib.cli.output import info_line, print_json_line, print_table, stdout
@@ -18,6 +20,7 @@ from raqib.store.banks import BankRepository
 
 app = typer.Typer(help="Banks: named hash lists.", no_args_is_help=True)
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON.")
+ACTOR = system_principal().actor  # who the audit trail names for changes made here
 
 
 @app.command("create")
@@ -30,8 +33,8 @@ def create(
 ) -> None:
     """Create a bank."""
     context = AppContext.from_env()
-    with context.database.session() as session:
-        bank = BankRepository(session).create(name, description, tlp, allow_list)
+    with context.database.session(write=True) as session:
+        bank = banking.create_bank(session, ACTOR, name, description, tlp, allow_list)
     _print_bank(bank, json_out, f"created bank {bank.name}")
 
 
@@ -91,18 +94,17 @@ def update(
 ) -> None:
     """Change a bank's settings."""
     context = AppContext.from_env()
-    with context.database.session() as session:
-        repo = BankRepository(session)
-        thresholds = _thresholds(context, repo.get(name), threshold or [])
-        bank = repo.update(
-            name,
-            tlp=tlp,
-            description=description,
-            enabled=enabled,
-            allow_list=allow_list,
-            match_rotations=rotations,
-            thresholds=thresholds,
-        )
+    with context.database.session(write=True) as session:
+        thresholds = _thresholds(context, BankRepository(session).get(name), threshold or [])
+        changes = {
+            "tlp": tlp,
+            "description": description,
+            "enabled": enabled,
+            "allow_list": allow_list,
+            "match_rotations": rotations,
+            "thresholds": thresholds,
+        }
+        bank = banking.update_bank(session, ACTOR, name, changes)
     _print_bank(bank, json_out, f"updated bank {bank.name}")
 
 
@@ -116,8 +118,8 @@ def delete(
     if not yes:
         typer.confirm(f"delete bank {name} and all its entries?", abort=True)
     context = AppContext.from_env()
-    with context.database.session() as session:
-        removed = BankRepository(session).delete(name)
+    with context.database.session(write=True) as session:
+        removed = banking.delete_bank(session, ACTOR, name)
     if json_out:
         print_json_line({"bank": name, "deleted": True, "entries_removed": removed})
     else:
@@ -146,8 +148,8 @@ def add(
     for text in signal or []:
         parsed = context.registry.parse(text)
         entries.append(NewEntry(parsed.signal_type, parsed.value, labels))
-    with context.database.session() as session:
-        result = BankRepository(session).add_entries(name, entries)
+    with context.database.session(write=True) as session:
+        result = banking.add_to_bank(session, ACTOR, name, entries)
     _print_result(result.added, result.already_present, json_out, name)
 
 
@@ -161,13 +163,11 @@ def remove(
     context = AppContext.from_env()
     path = Path(signal)
     if path.is_file():
-        targets = [(s.signal_type, s.value) for s in hash_file(path, context.settings).signals]
+        targets = hash_file(path, context.settings).signals
     else:
-        parsed = context.registry.parse(signal)
-        targets = [(parsed.signal_type, parsed.value)]
-    with context.database.session() as session:
-        repo = BankRepository(session)
-        removed = sum(repo.remove_signal(name, t, v) for t, v in targets)
+        targets = [context.registry.parse(signal)]
+    with context.database.session(write=True) as session:
+        removed = sum(banking.remove_from_bank(session, ACTOR, name, s) for s in targets)
     if json_out:
         print_json_line({"bank": name, "removed": removed})
     else:
@@ -186,8 +186,8 @@ def import_command(
     """Import a hash list: all or nothing; importing the same file twice adds nothing."""
     context = AppContext.from_env()
     chosen = fmt or guess_format(file)
-    with stdout.status(f"importing {file} ..."), context.database.session() as session:
-        result = import_list(session, name, file, chosen, context.registry)
+    with stdout.status(f"importing {file} ..."), context.database.session(write=True) as session:
+        result = import_list(session, name, file, chosen, context.registry, ACTOR)
     _print_result(result.added, result.already_present, json_out, name)
 
 

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from raqib.cli import bank, db, hashing, indicators, scan, text
+from raqib.cli import audit, bank, db, deliver, hashing, indicators, keys, scan, serve, text, users
 from raqib.cli.output import error_line
 from raqib.errors import RaqibError
 
@@ -25,6 +25,11 @@ app.add_typer(bank.app, name="bank")
 app.add_typer(db.app, name="db")
 app.add_typer(text.app, name="text")
 app.add_typer(indicators.app, name="indicators")
+app.command("serve")(serve.serve_command)
+app.command("deliver")(deliver.deliver_command)
+app.add_typer(users.app, name="user")
+app.add_typer(keys.app, name="key")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

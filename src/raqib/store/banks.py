@@ -116,6 +116,17 @@ class BankRepository:
         for row in self.session.scalars(query.execution_options(yield_per=CHUNK)):
             yield _record(row, bank.name)
 
+    def entries_page(self, name: str, after_id: int = 0, limit: int = 100) -> list[EntryRecord]:
+        """A page of a bank's entries in id order, after `after_id`."""
+        bank = self._row(name)
+        query = (
+            select(Entry)
+            .where(Entry.bank_id == bank.id, Entry.id > after_id)
+            .order_by(Entry.id)
+            .limit(limit)
+        )
+        return [_record(row, bank.name) for row in self.session.scalars(query)]
+
     def find_exact(self, signal_type: str, value: str) -> list[tuple[EntryRecord, BankInfo]]:
         query = (
             select(Entry, Bank)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from raqib.store import models_service  # noqa: F401  (registers the service tables)
 from raqib.store.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,131 @@
+"""Items submitted by a platform (POST /items, /reports, batches): assess, match, judge, and
+open a case when the verdict asks for review (a report always opens one)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from raqib.config import Settings
+from raqib.errors import InputError
+from raqib.pipeline import Hashed, build_finding, hash_file, hash_text
+from raqib.review.cases import open_case
+from raqib.signals import Signal
+from raqib.store.db import Database
+
+if TYPE_CHECKING:
+    from raqib.matching import Match
+    from raqib.text.assess import TextAnalyzer
+
+META_FIELDS = ("platform", "external_id", "author_id", "url", "created_at")
+_MAX_FIELD = 2000
+
+
+class SignalMatcher(Protocol):
+    def match(self, signals: list[Signal]) -> list[Match]: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    finding: dict[str, Any]
+    case_id: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding, "case_id": self.case_id}
+
+
+def item_meta(fields: dict[str, Any]) -> dict[str, Any]:
+    """The metadata fields of a submitted item, as short strings (reach as a number)."""
+    meta: dict[str, Any] = {}
+    for name in META_FIELDS:
+        value = fields.get(name)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise InputError(f"{name} must be a string")
+        text = str(value)
+        if len(text) > _MAX_FIELD:
+            raise InputError(f"{name} is longer than {_MAX_FIELD} characters")
+        meta[name] = text
+    reach = fields.get("reach")
+    if reach is not None:
+        if not isinstance(reach, int | float | str) or isinstance(reach, bool):
+            raise InputError("reach must be a number")
+        try:
+            meta["reach"] = max(0.0, float(reach))
+        except ValueError as exc:
+            raise InputError("reach must be a number") from exc
+    return meta
+
+
+def assess_text(
+    text: str,
+    meta: dict[str, Any],
+    settings: Settings,
+    analyzer: TextAnalyzer,
+    matcher: SignalMatcher,
+) -> dict[str, Any]:
+    """The finding for a text item."""
+    hashed = hash_text(text, settings, analyzer, _item_fields(meta))
+    return _finding(hashed, meta, matcher)
+
+
+def assess_file(
+    path: Path,
+    filename: str | None,
+    meta: dict[str, Any],
+    settings: Settings,
+    analyzer: TextAnalyzer,
+    matcher: SignalMatcher,
+) -> dict[str, Any]:
+    """The finding for an uploaded file (saved by the caller at `path`)."""
+    hashed = hash_file(path, settings, analyzer)
+    hashed.path = filename or path.name
+    hashed.source = "api"
+    hashed.platform = meta.get("platform")
+    hashed.external_id = meta.get("external_id")
+    hashed.author = meta.get("author_id")
+    hashed.url = meta.get("url")
+    hashed.modified = meta.get("created_at") or hashed.modified
+    return _finding(hashed, meta, matcher)
+
+
+def submit(
+    database: Database,
+    finding: dict[str, Any],
+    meta: dict[str, Any],
+    actor: str,
+    report_reason: str | None = None,
+) -> Outcome:
+    """Open a case when the verdict asks for review, or always for a report."""
+    wanted = report_reason is not None or finding["verdict"]["recommended"] != "none"
+    if not wanted:
+        return Outcome(finding, None)
+    origin = "report" if report_reason is not None else "detection"
+    with database.session(write=True) as session:
+        case = open_case(session, finding, meta, actor, origin=origin, reason=report_reason)
+    return Outcome(finding, case.id)
+
+
+def _finding(hashed: Hashed, meta: dict[str, Any], matcher: SignalMatcher) -> dict[str, Any]:
+    matches = matcher.match(hashed.signals)
+    return build_finding(_item_id(meta), hashed, matches)
+
+
+def _item_fields(meta: dict[str, Any]) -> dict[str, str | None]:
+    return {
+        "platform": meta.get("platform"),
+        "external_id": meta.get("external_id"),
+        "author": meta.get("author_id"),
+        "url": meta.get("url"),
+        "time": meta.get("created_at"),
+    }
+
+
+def _item_id(meta: dict[str, Any]) -> str:
+    platform, external = meta.get("platform"), meta.get("external_id")
+    if platform and external:
+        return f"{platform}:{external}"
+    return f"item:{uuid.uuid4().hex}"
