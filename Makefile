@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 APT_PACKAGES := ffmpeg pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
-	libavdevice-dev libavfilter-dev
+	libavdevice-dev libavfilter-dev chromium fonts-noto-core
 
 .PHONY: install demo demo-serve test test-sqlite test-postgres lint format bench system-deps clean
 

@@ -8,7 +8,9 @@ admin's name, password and API key."""
 
 from __future__ import annotations
 
+import io
 import json
+import random
 import socket
 import subprocess
 import threading
@@ -21,8 +23,10 @@ from typing import Any
 import httpx
 from rich.console import Console
 
-from raqib.demo_text import KNOWN_PARAGRAPHS, UNRELATED_PARAGRAPHS
+from raqib.demo_text import KNOWN_PARAGRAPHS, LOADER_PAGE, UNRELATED_PARAGRAPHS
 from raqib.review import webhooks
+from raqib.synthetic import make_image
+from raqib.synthetic_text import obfuscate
 
 WEBHOOK_SECRET = "demo-webhook-secret-not-for-production"
 Runner = Callable[..., subprocess.CompletedProcess[str]]
@@ -61,13 +65,14 @@ def free_port() -> int:
 def seed_people(run: Runner, env: dict[str, str]) -> dict[str, str]:
     """An admin with a password, and API keys for the admin, a platform and a reviewer."""
     password = run(env, "user", "add", "admin", "--role", "admin").stdout.strip().splitlines()[-1]
+    reviewer = run(env, "user", "add", "reviewer", "--role", "reviewer").stdout.strip()
     keys = {
         role: run(env, "key", "create", "--role", role, "--name", f"demo-{role}")
         .stdout.strip()
         .splitlines()[-1]
         for role in ("admin", "submitter", "reviewer")
     }
-    return {"admin_password": password, **keys}
+    return {"admin_password": password, "reviewer_password": reviewer.splitlines()[-1], **keys}
 
 
 @contextmanager
@@ -146,6 +151,34 @@ def exercise(base: str, keys: dict[str, str], calls: list[Any], console: Console
     return ok
 
 
+def seed_console(base: str, keys: dict[str, str], console: Console) -> int:
+    """A handful of open cases for a newcomer to work in the console at once: known texts
+    (plain and obfuscated), user reports with a synthetic image and with a saved page that
+    carries an injected loader. Returns how many cases were opened."""
+    platform = httpx.Client(base_url=base, headers=_bearer(keys["submitter"]), timeout=60)
+    opened = 0
+    rng = random.Random(5)
+    for number, paragraph in enumerate(KNOWN_PARAGRAPHS):
+        hidden = obfuscate(paragraph, "zero_width", rng)
+        for variant, text in enumerate((paragraph, hidden)):
+            item = _item(text, f"seed-{number}-{variant}") | {"author_id": f"demo-author-{number}"}
+            opened += platform.post("/api/v1/items", json=item).json()["case_id"] is not None
+    image = io.BytesIO()
+    make_image(seed=42).save(image, format="PNG")
+    uploads = (
+        ("report-image.png", image.getvalue(), "image/png"),
+        ("report-page.html", LOADER_PAGE.encode("utf-8"), "text/html"),
+    )
+    for number, upload in enumerate(uploads):
+        fields = _item("", f"report-{number}") | {"reason": "user report (synthetic)"}
+        fields.pop("text")
+        answer = platform.post("/api/v1/reports", data=fields, files={"file": upload})
+        opened += answer.json().get("case_id") is not None
+    platform.close()
+    console.print(f"seeded {opened} open cases for the console")
+    return opened
+
+
 def _item(text: str, external_id: str) -> dict[str, str]:
     return {"text": text, "platform": "demo", "external_id": external_id, "author_id": "demo-user"}
 
@@ -173,9 +206,12 @@ def demo_service(
         port = free_port()
         with running_service(raqib, service_env, port) as base:
             ok = exercise(base, seeded, calls, console)
+            ok = seed_console(base, seeded, console) >= 4 and ok
             console.print(
                 f"\nservice: {base}/api/v1 (OpenAPI: {base}/api/docs)\n"
+                f"console: {base}/ui/ (sign in as admin or reviewer)\n"
                 f"admin user: admin  password: {seeded['admin_password']}\n"
+                f"reviewer user: reviewer  password: {seeded['reviewer_password']}\n"
                 f"admin API key: {seeded['admin']}"
             )
             if keep:

@@ -77,6 +77,13 @@ def test_match_answers_results_and_sees_a_hash_added_just_before(service: Servic
 def test_bad_signal_and_unknown_case_are_json_errors(service: Service) -> None:
     with service.client("submitter") as client:
         bad = client.post("/api/v1/match", json={"signals": ["pdq nothex"]})
+        not_a_list = client.post("/api/v1/match", json={"signals": "pdq " + "0" * 64})
+        too_many = client.post("/api/v1/match", json={"signals": ["md5 " + "0" * 32] * 10_001})
+        not_json = client.post(
+            "/api/v1/match", content=b"{", headers={"Content-Type": "application/json"}
+        )
+    for answer in (not_a_list, too_many, not_json):
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request"
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_input"
     assert "signals[0]" in bad.json()["error"]["message"]
     with service.client("reviewer") as client:

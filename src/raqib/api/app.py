@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from raqib import __version__
 from raqib.api.errors import install_error_handlers
@@ -19,6 +21,9 @@ from raqib.api.state import ServiceState
 from raqib.config import Settings
 from raqib.review.batches import JobRunner, requeue_running
 from raqib.review.delivery import Deliverer
+from raqib.web.auth import install_page_handlers
+from raqib.web.render import STATIC
+from raqib.web.routes import UI_PREFIX, UI_ROUTERS
 
 API_PREFIX = "/api/v1"
 # Every router of the app with its prefix (a test walks these to check each route's role).
@@ -54,8 +59,14 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     )
     app.state.raqib = state
     install_error_handlers(app)
+    # the hot path first: POST /api/v1/match answered without FastAPI's per-request machinery
+    app.router.routes.insert(0, Route(f"{API_PREFIX}/match", signals.fast_match, methods=["POST"]))
     for prefix, router in ROUTERS:
         app.include_router(router, prefix=prefix)
+    for router in UI_ROUTERS:
+        app.include_router(router, prefix=UI_PREFIX)
+    app.mount(f"{UI_PREFIX}/static", StaticFiles(directory=STATIC), name="static")
+    install_page_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, prefix=API_PREFIX)
     return app
 

@@ -34,7 +34,7 @@ class Require:
             raise ApiError(
                 403, f"the {principal.role} role may not do this (needs {self.permission})"
             )
-        _check_rate(state, principal)
+        check_rate(state, principal)
         request.state.principal = principal
         return principal
 
@@ -78,7 +78,7 @@ def _from_session(request: Request, token: str, state: ServiceState) -> Principa
     return principal
 
 
-def _check_rate(state: ServiceState, principal: Principal) -> None:
+def check_rate(state: ServiceState, principal: Principal) -> None:
     rate = principal.rate_limit or state.settings.rate_limit
     if rate <= 0:  # RAQIB_RATE_LIMIT=0: no limit
         return

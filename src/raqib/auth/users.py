@@ -1,8 +1,8 @@
-"""Console users: add, change password, disable, list, and sign in by name and password.
+"""Console users: add, change password or role, disable, list, and sign in by name and password.
 
 Every change appends an audit event in the caller's transaction ("user.add", "user.password",
-"user.disable", "user.enable"); a password never appears in the trail. Call the changing
-functions inside `Database.session(write=True)`.
+"user.role", "user.disable", "user.enable"); a password never appears in the trail. Call the
+changing functions inside `Database.session(write=True)`.
 """
 
 from __future__ import annotations
@@ -103,6 +103,19 @@ def set_active(session: Session, name: str, active: bool, actor: str) -> UserVie
         session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     verb = "user.enable" if active else "user.disable"
     audit.append(session, actor, verb, "user", user.id, {"name": user.name})
+    return _view(user)
+
+
+def set_role(session: Session, name: str, role: str, actor: str) -> UserView:
+    """Change a user's role; audited "user.role" (old and new role). A session reads the role
+    afresh on every request, so the change applies at once."""
+    role = role_or_error(role)
+    user = _get(session, name)
+    old = user.role
+    user.role = role
+    session.flush()
+    details = {"name": user.name, "from": old, "to": role}
+    audit.append(session, actor, "user.role", "user", user.id, details)
     return _view(user)
 
 

@@ -27,14 +27,7 @@ from typing import BinaryIO, Literal
 import numpy as np
 
 from raqib.index import hamming_kernels as kernels
-from raqib.index.hamming_layout import (
-    Layout,
-    choose_layout,
-    max_probes,
-    probe_cost,
-    radii,
-    scan_cost,
-)
+from raqib.index.hamming_layout import Layout, choose_layout, query_plan
 
 HASH_BYTES = 32
 HASH_BITS = 256
@@ -179,10 +172,10 @@ class _Segment:
             empty = np.empty(0, dtype=np.int64)
             return empty.astype(np.int32), empty, empty.astype(np.int32)
         tables = self.tables
-        if tables is not None and probe_cost(tables.layout, threshold, n) < scan_cost(n):
+        plan = None if tables is None else query_plan(tables.layout.m, threshold, n)
+        if tables is not None and plan is not None and plan.use_tables:
             lay = tables.layout
-            rs = radii(lay, threshold, n)
-            args: tuple[object, ...] = (threshold, rs, max_probes(lay, rs), self.words)
+            args: tuple[object, ...] = (threshold, plan.radii, plan.max_probes, self.words)
             args += (self.alive, lay.fields, tables.offsets, tables.positions)
             q, rows, d = _collect(kernels.mih_chunk, queries, args, resumable=True)
         else:

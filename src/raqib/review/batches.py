@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from raqib.config import Settings
 from raqib.errors import InputError, NotFoundError, RaqibError
-from raqib.review.intake import SignalMatcher, assess_text, item_meta, submit
+from raqib.review.intake import SignalMatcher, assess_text, case_text, item_meta, submit
 from raqib.store.db import Database
 from raqib.store.models import utcnow
 from raqib.store.models_service import Job
@@ -122,6 +122,7 @@ class JobRunner:
     def _one(self, item: dict[str, Any], owner: str) -> dict[str, Any]:
         meta = item_meta(item)
         finding = assess_text(item["text"], meta, self.settings, self.analyzer(), self.matcher)
+        meta["text"] = case_text(item["text"])
         return submit(self.database, finding, meta, owner).as_dict()
 
     def _finish(self, job_id: str, state: str, results: list[Any], error: str) -> None:

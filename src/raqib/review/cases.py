@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from raqib.errors import InputError, NotFoundError
@@ -28,9 +28,10 @@ from raqib.review.reasons import REASON_CODES
 from raqib.store.models import utcnow
 from raqib.store.models_service import Appeal, Author, Case, Decision, Queue
 
-ORIGINS = ("detection", "report")
+ORIGINS = ("detection", "report", "golden", "order")  # golden: raqib.review.quality; order: .orders
 STATES = ("open", "claimed", "decided")  # "claimed": open with a live claim
 MAX_LIMIT = 1000
+TEXT_MAX = 1_000_000  # characters of an item's text kept on its case
 _META_LIMITS = {"platform": 100, "external_id": 200, "author_id": 200, "source": 40, "url": 4000}
 
 
@@ -298,9 +299,12 @@ def open_case(
     origin: str = "detection",
     reason: str | None = None,
 ) -> CaseView:
-    """Open a case for a finding: route it, score it, link its author; audited "case.open"."""
+    """Open a case for a finding: route it, score it, link its author, put it in its cluster
+    of similar cases; audited "case.open". A string `meta["text"]` (the submitted text) is kept
+    on the case's finding as `item.text`, so a reviewer reads the whole text."""
     if origin not in ORIGINS:
         raise InputError(f"unknown origin {origin!r}; use one of: {', '.join(ORIGINS)}")
+    finding = _with_text(finding, meta.get("text"))
     case_fields = CaseFields.from_finding(finding, meta)
     queue = route(session, case_fields)
     now = utcnow()
@@ -314,6 +318,7 @@ def open_case(
         reason=reason,
         reporter=_reporter(meta, actor) if origin == "report" else None,
         finding=finding,
+        cluster=cluster_key(finding),
         escalated=False,
         appealed=False,
         created_at=now,
@@ -329,6 +334,30 @@ def open_case(
 _CASE_COLUMNS = (
     "tier", "category", "language", "entity", "bank", "source", "platform", "external_id", "url",
 )  # fmt: skip
+
+
+def cluster_key(finding: Mapping[str, Any]) -> str | None:
+    """Which cases are alike: "entry:<the lowest counted matched entry id>", else
+    "text:<text_sha256>", else "sha256:<the file's sha256>"; None when the finding has none."""
+    entries = [m.get("entry_id") for m in counted_matches(finding)]
+    ids = [e for e in entries if isinstance(e, int) and not isinstance(e, bool)]
+    if ids:
+        return f"entry:{min(ids)}"
+    for signal in finding.get("signals") or []:
+        if isinstance(signal, Mapping) and signal.get("signal_type") == "text_sha256":
+            value = signal.get("signal")
+            if isinstance(value, str) and value:
+                return f"text:{value}"[:100]
+    digest = _mapping(finding.get("item")).get("sha256")
+    return f"sha256:{digest}"[:100] if isinstance(digest, str) and digest else None
+
+
+def _with_text(finding: dict[str, Any], text: Any) -> dict[str, Any]:
+    """The finding with the item's full text kept as `item.text` (a copy; the caller's finding
+    is left as it is)."""
+    if not isinstance(text, str) or not text:
+        return finding
+    return {**finding, "item": {**_mapping(finding.get("item")), "text": text[:TEXT_MAX]}}
 
 
 def _author(session: Session, case_fields: CaseFields) -> int | None:
@@ -399,6 +428,17 @@ def _state_filter(query: _ViewQuery, state: str | None, now: datetime) -> _ViewQ
     if state == "claimed":
         return query.where(Case.state == "open", Case.claim_expires_at > now)
     return query.where(Case.state == state)
+
+
+def oldest_open(session: Session) -> dict[str, datetime]:
+    """For each queue with open cases, when its oldest open case was opened."""
+    rows = session.execute(
+        select(Queue.name, func.min(Case.created_at))
+        .join(Case, Case.queue_id == Queue.id)
+        .where(Case.state == "open")
+        .group_by(Queue.name)
+    )
+    return {name: as_utc(at) for name, at in rows if at is not None}
 
 
 def get_case(session: Session, case_id: int) -> CaseDetail:

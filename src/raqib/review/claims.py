@@ -3,8 +3,9 @@
 A claim is one conditional UPDATE that succeeds only while the case is open, unclaimed (or its
 claim expired, or the claimer already holds it), not assigned to someone else, and not an
 appealed case whose last decision was the claimer's (an appeal goes to a different reviewer).
-Of two reviewers racing for one case exactly one UPDATE changes a row; the other gets a
-ConflictError naming the holder.
+A decided case waiting for its second review (raqib.review.quality) can be claimed too, by
+anyone who made no primary decision on it. Of two reviewers racing for one case exactly one
+UPDATE changes a row; the other gets a ConflictError naming the holder.
 """
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, func, not_, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from raqib.errors import ConflictError, InputError
@@ -26,23 +37,48 @@ from raqib.store.models_service import Case, Decision
 
 MAX_CLAIM_SECONDS = 86_400
 _BATCH = 20
+# the order a queue is worked in: removal orders' cases by deadline, then priority, then age
+QUEUE_ORDER = (
+    Case.deadline_at.is_(None),
+    Case.deadline_at,
+    Case.priority.desc(),
+    Case.created_at,
+    Case.id,
+)
 
 
 def last_reviewer(case_id: Any) -> Any:
-    """SQL: the reviewer of the case's latest decision (NULL before any)."""
+    """SQL: the reviewer of the case's latest primary decision (NULL before any; second
+    reviews and golden answers do not count: they did not act)."""
     return (
         select(Decision.reviewer)
-        .where(Decision.case_id == case_id)
+        .where(Decision.case_id == case_id, Decision.review_kind == "primary")
         .order_by(Decision.id.desc())
         .limit(1)
         .scalar_subquery()
     )
 
 
-def _free_for(actor: str, now: datetime) -> list[ColumnElement[bool]]:
-    """SQL conditions under which `actor` may take an open case now."""
-    return [
+def _decided_by(actor: str) -> ColumnElement[bool]:
+    """SQL: the actor made a primary decision on the case."""
+    return exists().where(
+        Decision.case_id == Case.id, Decision.review_kind == "primary", Decision.reviewer == actor
+    )
+
+
+def _workable(actor: str) -> ColumnElement[bool]:
+    """SQL: the case takes a decision from `actor`: it is open, or decided and waiting for a
+    second review that someone other than its primary deciders must give."""
+    return or_(
         Case.state == "open",
+        and_(Case.state == "decided", Case.second_review == "wanted", not_(_decided_by(actor))),
+    )
+
+
+def _free_for(actor: str, now: datetime) -> list[ColumnElement[bool]]:
+    """SQL conditions under which `actor` may take a case now."""
+    return [
+        _workable(actor),
         or_(
             Case.claimed_by.is_(None),
             Case.claim_expires_at.is_(None),
@@ -105,7 +141,7 @@ def next_case(
 def _held(session: Session, queue_id: int, actor: str, exclude: Collection[int]) -> int | None:
     query = select(Case.id).where(
         Case.queue_id == queue_id,
-        Case.state == "open",
+        _workable(actor),
         Case.claimed_by == actor,
         Case.claim_expires_at > utcnow(),
         Case.id.not_in(list(exclude)),
@@ -118,7 +154,7 @@ def _candidates(session: Session, queue_id: int, actor: str, tried: set[int]) ->
     query = (
         select(Case.id)
         .where(Case.queue_id == queue_id, *_free_for(actor, utcnow()), Case.id.not_in(tried))
-        .order_by(Case.priority.desc(), Case.created_at, Case.id)
+        .order_by(*QUEUE_ORDER)
         .limit(_BATCH)
     )
     return [int(i) for i in session.scalars(query)]
@@ -128,7 +164,11 @@ def release(session: Session, case_id: int, actor: str) -> CaseView:
     """Give the claim up (skip the case); audited."""
     statement = (
         update(Case)
-        .where(Case.id == case_id, Case.state == "open", Case.claimed_by == actor)
+        .where(
+            Case.id == case_id,
+            or_(Case.state == "open", Case.second_review == "wanted"),
+            Case.claimed_by == actor,
+        )
         .values(claimed_by=None, claim_expires_at=None, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
@@ -203,10 +243,17 @@ def _check_assignee(session: Session, case_id: int, to_actor: str | None) -> str
 def _last_reviewer(session: Session, case_id: int) -> str | None:
     return session.scalar(
         select(Decision.reviewer)
-        .where(Decision.case_id == case_id)
+        .where(Decision.case_id == case_id, Decision.review_kind == "primary")
         .order_by(Decision.id.desc())
         .limit(1)
     )
+
+
+def _made_primary(session: Session, case_id: int, actor: str) -> bool:
+    found = select(Decision.id).where(
+        Decision.case_id == case_id, Decision.review_kind == "primary", Decision.reviewer == actor
+    )
+    return session.scalar(found.limit(1)) is not None
 
 
 def _conflict(session: Session, case_id: int, actor: str) -> ConflictError:
@@ -214,7 +261,10 @@ def _conflict(session: Session, case_id: int, actor: str) -> ConflictError:
     case = session.execute(
         select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
     ).scalar_one()
-    if case.state != "open":
+    second = case.state == "decided" and case.second_review == "wanted"
+    if second and _made_primary(session, case_id, actor):
+        return ConflictError(f"you decided case {case_id}; a second review needs another reviewer")
+    if case.state != "open" and not second:
         return ConflictError(f"case {case_id} is {case.state}; an appeal reopens it")
     if case.appealed and _last_reviewer(session, case_id) == actor:
         return ConflictError(f"you decided case {case_id}; its appeal needs another reviewer")

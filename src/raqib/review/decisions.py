@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from raqib.config import Settings
 from raqib.errors import ConflictError, InputError
-from raqib.review import audit, outbox
+from raqib.review import audit, orders, outbox, quality
 from raqib.review.authors import (
     add_strike,
     as_utc,
@@ -40,7 +40,7 @@ EXPORT_FORMATS = ("csv", "jsonl")
 EXPORT_CHUNK = 1000
 EXPORT_COLUMNS = (
     "id", "case_id", "reviewer", "outcome", "reason_code", "tco_category", "note", "on_appeal",
-    "decided_at", "platform", "external_id", "url", "author_id",
+    "decided_at", "platform", "external_id", "url", "author_id", "review_kind",
 )  # fmt: skip
 
 
@@ -54,13 +54,15 @@ def decide(
     settings: Settings,
 ) -> DecisionView:
     """Decide a case the actor holds a live claim on (see the module docstring). Use a write
-    session: the whole decision is one transaction."""
+    session: the whole decision is one transaction. A second review or a golden answer (see
+    raqib.review.quality) is recorded and scored but sends nothing and gives no strike."""
     reason = check_reason(outcome, reason_code)
     if len(note) > NOTE_MAX:
         raise InputError(f"a note holds at most {NOTE_MAX} characters")
     case_row(session, case_id)
+    kind = quality.review_kind(session.get_one(Case, case_id, populate_existing=True))
     now = utcnow()
-    if not _close(session, case_id, actor, outcome, now):
+    if not _close(session, case_id, actor, outcome, kind, now):
         raise _decide_conflict(session, case_id, actor)
     case = session.get_one(Case, case_id, populate_existing=True)
     decision = Decision(
@@ -69,41 +71,55 @@ def decide(
         outcome=outcome,
         reason_code=reason_code,
         note=note,
-        on_appeal=bool(case.appealed),
+        on_appeal=bool(case.appealed) and kind == quality.PRIMARY,
         created_at=now,
+        review_kind=kind,
     )
     session.add(decision)
     session.flush()
     details = {"decision_id": decision.id, "outcome": outcome, "reason_code": reason_code}
-    details |= _strikes(session, case, decision, settings)
-    details |= _notify(session, case, decision, reason, settings)
+    if kind == quality.PRIMARY:
+        details |= _strikes(session, case, decision, settings)
+        details |= _notify(session, case, decision, reason, settings)
+    details |= quality.after_decision(session, case, decision)
     audit.append(session, actor, "case.decide", "case", case_id, details)
+    if kind == quality.PRIMARY and outcome != "escalate" and case.removal_order_id is not None:
+        orders.record_action(session, case, decision)
     return decision_view(decision)
 
 
-def _close(session: Session, case_id: int, actor: str, outcome: str, now: datetime) -> bool:
-    """The conditional UPDATE that ends the actor's live claim: whether it did."""
-    if outcome == "escalate":
-        values: dict[str, Any] = {"escalated": True, "assigned_to": None}
+def _close(
+    session: Session, case_id: int, actor: str, outcome: str, kind: str, now: datetime
+) -> bool:
+    """The conditional UPDATE that ends the actor's live claim: whether it did. A primary
+    "escalate" leaves the case open; a second review leaves it decided, its review done."""
+    state = "decided" if kind == quality.SECOND else "open"
+    values: dict[str, Any]
+    if kind == quality.SECOND:
+        values = {"second_review": "done"}
+    elif outcome == "escalate" and kind == quality.PRIMARY:
+        values = {"escalated": True, "assigned_to": None}
     else:
         values = {"state": "decided", "decided_at": now}
     statement = (
         update(Case)
         .where(
             Case.id == case_id,
-            Case.state == "open",
+            Case.state == state,
             Case.claimed_by == actor,
             Case.claim_expires_at > now,
         )
         .values(claimed_by=None, claim_expires_at=None, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     )
+    if kind == quality.SECOND:
+        statement = statement.where(Case.second_review == "wanted")
     return cast(CursorResult[Any], session.execute(statement)).rowcount == 1
 
 
 def _decide_conflict(session: Session, case_id: int, actor: str) -> ConflictError:
     case = session.get_one(Case, case_id, populate_existing=True)
-    if case.state == "decided":
+    if case.state == "decided" and case.second_review != "wanted":
         return ConflictError(f"case {case_id} is already decided; an appeal reopens it")
     expires = case.claim_expires_at
     live = expires is not None and as_utc(expires) > utcnow()
@@ -170,13 +186,18 @@ def webhook_payload(
 
 
 def appeal(session: Session, case_id: int, actor: str, reason: str) -> CaseView:
-    """Reopen a decided case for a different reviewer (one appeal per decision); audited."""
+    """Reopen a decided case for a different reviewer (one appeal per decision); audited. The
+    appeal is against the latest primary decision (second reviews and golden answers did not
+    act, so there is nothing to appeal on a golden case)."""
     clean = reason.strip()
     if not clean or len(clean) > NOTE_MAX:
         raise InputError(f"an appeal needs a reason of 1 to {NOTE_MAX} characters")
     case_row(session, case_id)
     last = session.scalar(
-        select(Decision).where(Decision.case_id == case_id).order_by(Decision.id.desc()).limit(1)
+        select(Decision)
+        .where(Decision.case_id == case_id, Decision.review_kind == quality.PRIMARY)
+        .order_by(Decision.id.desc())
+        .limit(1)
     )
     if last is None or not _reopen(session, case_id):
         raise ConflictError(f"case {case_id} is not decided; only a decision can be appealed")
@@ -206,6 +227,7 @@ def _reopen(session: Session, case_id: int) -> bool:
             claim_expires_at=None,
             assigned_to=None,
             decided_at=None,
+            second_review="none",
             updated_at=utcnow(),
         )
         .execution_options(synchronize_session=False)
@@ -272,6 +294,7 @@ def _export_query(after: int, chunk: int) -> Select[*tuple[Any, ...]]:
             Decision.note,
             Decision.on_appeal,
             Decision.created_at,
+            Decision.review_kind,
             Case.platform,
             Case.external_id,
             Case.url,
@@ -301,6 +324,7 @@ def _record(row: Row[Any]) -> dict[str, Any]:
         "external_id": row.external_id,
         "url": row.url,
         "author_id": row.author_id,
+        "review_kind": row.review_kind,
     }
 
 

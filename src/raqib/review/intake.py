@@ -12,6 +12,7 @@ from raqib.config import Settings
 from raqib.errors import InputError
 from raqib.pipeline import Hashed, build_finding, hash_file, hash_text
 from raqib.review.cases import open_case
+from raqib.review.media import record_media, store_file
 from raqib.signals import Signal
 from raqib.store.db import Database
 
@@ -60,6 +61,14 @@ def item_meta(fields: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+CASE_TEXT_CHARS = 200_000  # a case keeps this much of an item's text for its reviewer
+
+
+def case_text(text: str) -> str:
+    """The part of an item's text a case keeps for the reviewer (the whole of any post)."""
+    return text[:CASE_TEXT_CHARS]
+
+
 def assess_text(
     text: str,
     meta: dict[str, Any],
@@ -98,14 +107,25 @@ def submit(
     meta: dict[str, Any],
     actor: str,
     report_reason: str | None = None,
+    media: tuple[Path, str | None] | None = None,
+    settings: Settings | None = None,
 ) -> Outcome:
-    """Open a case when the verdict asks for review, or always for a report."""
+    """Open a case when the verdict asks for review, or always for a report. `media` (the
+    uploaded file's path and the client's name for it) is kept as the case's media, in the
+    media store of `settings` (required with `media`)."""
     wanted = report_reason is not None or finding["verdict"]["recommended"] != "none"
     if not wanted:
         return Outcome(finding, None)
+    stored = None
+    if media is not None:
+        if settings is None:
+            raise ValueError("submit() needs settings to keep media")
+        stored = store_file(settings, *media)  # copied before the write lock is taken
     origin = "report" if report_reason is not None else "detection"
     with database.session(write=True) as session:
         case = open_case(session, finding, meta, actor, origin=origin, reason=report_reason)
+        if stored is not None:
+            record_media(session, case.id, stored)
     return Outcome(finding, case.id)
 
 

@@ -159,13 +159,21 @@ class BankRepository:
         return [i for ids in by_type.values() for i in ids]
 
     def _existing_keys(self, bank_id: int, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (signal type, value key) pairs the bank holds; filtered on all three columns
+        of the unique index, so each lookup is an index seek even in a bank of millions."""
         found: set[tuple[str, str]] = set()
-        value_keys = sorted({k for _, k in keys})
-        for start in range(0, len(value_keys), CHUNK):
-            query = select(Entry.signal_type, Entry.value_key).where(
-                Entry.bank_id == bank_id, Entry.value_key.in_(value_keys[start : start + CHUNK])
-            )
-            found.update((str(t), str(k)) for t, k in self.session.execute(query))
+        by_type: dict[str, list[str]] = {}
+        for signal_type, key in keys:
+            by_type.setdefault(signal_type, []).append(key)
+        for signal_type, type_keys in by_type.items():
+            value_keys = sorted(set(type_keys))
+            for start in range(0, len(value_keys), CHUNK):
+                query = select(Entry.value_key).where(
+                    Entry.bank_id == bank_id,
+                    Entry.signal_type == signal_type,
+                    Entry.value_key.in_(value_keys[start : start + CHUNK]),
+                )
+                found.update((signal_type, str(k)) for k in self.session.scalars(query))
         return found
 
     def _ids_by_type(self, bank_id: int) -> dict[str, list[int]]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -127,6 +128,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_queue_state_priority", "queue_id", "state", "priority"),
         Index("ix_cases_item", "platform", "external_id"),
+        Index("ix_cases_queue_state_deadline", "queue_id", "state", "deadline_at"),
         {"sqlite_autoincrement": True},
     )
 
@@ -160,6 +162,16 @@ class Case(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # schema 0004 (the console): similar cases, quality checks, removal orders
+    cluster: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    golden_outcome: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    second_review: Mapped[str] = mapped_column(
+        String(20), default="none", index=True
+    )  # none | wanted | done
+    removal_order_id: Mapped[int | None] = mapped_column(
+        ForeignKey("removal_orders.id"), nullable=True, index=True
+    )
+    deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Decision(Base):
@@ -178,6 +190,8 @@ class Decision(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+    # schema 0004: "primary" (acts on the item), "second" (a quality check), "golden"
+    review_kind: Mapped[str] = mapped_column(String(20), default="primary")
 
 
 class Appeal(Base):
@@ -268,3 +282,76 @@ class Job(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+# --- the review console (schema 0004) ----------------------------------------------------------
+
+
+class CaseMedia(Base):
+    """A file submitted with an item whose case is open: kept (content-addressed, under
+    RAQIB_HOME/media) so a reviewer can see it, blurred by default."""
+
+    __tablename__ = "case_media"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # image | video | text | page | file
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseComment(Base):
+    """A reviewer's comment on a case (not a decision)."""
+
+    __tablename__ = "case_comments"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DisplaySettings(Base):
+    """Wellbeing display choices: scope "org" (the organisation's defaults) or an actor's own
+    overrides ("user:alice"). `settings` holds blur, greyscale, per-category warnings, etc."""
+
+    __tablename__ = "display_settings"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Exposure(Base):
+    """One case shown to one reviewer: the daily exposure counter counts these."""
+
+    __tablename__ = "exposures"
+    __table_args__ = (Index("ix_exposures_actor_at", "actor", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    media: Mapped[int] = mapped_column(Integer, default=0)  # media revealed on the case
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RemovalOrder(Base):
+    """A removal order under TCO Art. 3: its items become top-priority cases with a one-hour
+    deadline; the outcome and its time are kept for the authority and the transparency report."""
+
+    __tablename__ = "removal_orders"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    authority: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(200))
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)  # item URLs or ids
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    entered_by: Mapped[str] = mapped_column(String(120))
+    state: Mapped[str] = mapped_column(String(20), default="open")  # open | complete
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

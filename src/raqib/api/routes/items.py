@@ -17,7 +17,7 @@ from raqib.api.uploads import CONTENT_BODY, ContentBody, content_body
 from raqib.auth.principal import Principal
 from raqib.auth.roles import Permission
 from raqib.review.batches import MAX_BATCH, create_job, job_status
-from raqib.review.intake import Outcome, assess_file, assess_text, item_meta, submit
+from raqib.review.intake import Outcome, assess_file, assess_text, case_text, item_meta, submit
 
 router = APIRouter(tags=["items"])
 _MAX_REASON = 2000
@@ -89,7 +89,17 @@ def _assess(
         if not isinstance(text, str):
             raise ApiError(422, "send `text` (a string) or a `file`")
         finding = assess_text(text, meta, state.settings, analyzer, state.matcher)
-    return submit(state.database, finding, meta, caller.actor, report_reason=reason)
+        meta["text"] = case_text(text)
+    media = (content.path, content.filename) if content.path is not None else None
+    return submit(
+        state.database,
+        finding,
+        meta,
+        caller.actor,
+        report_reason=reason,
+        media=media,
+        settings=state.settings,
+    )
 
 
 def _report_reason(content: ContentBody) -> str:
