@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 APT_PACKAGES := ffmpeg pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libavdevice-dev libavfilter-dev chromium fonts-noto-core
 
-.PHONY: install demo demo-serve test test-sqlite test-postgres lint format bench system-deps clean
+.PHONY: install demo demo-serve bench-serve test test-sqlite test-postgres lint format bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/hash.py
 	$(BIN)/python bench/match.py
 	$(BIN)/python bench/text.py
+	$(BIN)/python bench/console.py
+
+# 10M PDQ hashes behind `raqib serve --workers 2`, a 10-minute soak: about 20 minutes.
+bench-serve: $(STAMP)
+	$(BIN)/python bench/serve.py --workers 2
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -69,6 +69,8 @@ class MetricsMiddleware:
                 status[0] = int(message["status"])
                 headers: list[Any] = message.setdefault("headers", [])
                 headers.extend(_SECURITY_HEADERS)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                headers.append((b"server-timing", f"app;dur={elapsed_ms:.2f}".encode()))
                 if not str(scope["path"]).startswith("/api/docs"):
                     headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
             await send(message)

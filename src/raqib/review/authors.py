@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from raqib.store.models import utcnow
 from raqib.store.models_service import Author, Case, Decision, Strike
@@ -222,6 +222,7 @@ def _cases(session: Session, author_id: int, exclude_case_id: int | None) -> lis
     ).scalar_subquery()
     query = (
         select(Case, Decision)
+        .options(defer(Case.finding))
         .outerjoin(Decision, Decision.id == latest)
         .where(Case.author_id == author_id, Case.id != (exclude_case_id or 0))
         .order_by(Case.id.desc())

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from raqib.config import Settings
 from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.review import claims, decisions
-from raqib.review.cases import CaseView, case_row, case_view
+from raqib.review.cases import CaseView, case_row, case_views
 from raqib.review.reasons import check_reason
 from raqib.store.models_service import Case
 
@@ -59,7 +59,7 @@ def similar_cases(session: Session, case_id: int, limit: int = SIMILAR_LIMIT) ->
         .order_by(Case.state != "open", Case.id.desc())
         .limit(limit)
     )
-    return [case_view(session, int(i)) for i in ids]
+    return case_views(session, [int(i) for i in ids])
 
 
 def open_in_cluster(session: Session, cluster: str, limit: int = BULK_MAX) -> list[int]:

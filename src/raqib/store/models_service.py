@@ -151,7 +151,6 @@ class Case(Base):
     )
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # a report's reason
     reporter: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    finding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     claimed_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     claim_expires_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
@@ -172,6 +171,9 @@ class Case(Base):
         ForeignKey("removal_orders.id"), nullable=True, index=True
     )
     deadline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # last, on purpose: SQLite keeps a large value in overflow pages, and reading any column
+    # stored after it means walking them (schema 0005 moved it here)
+    finding: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class Decision(Base):
