@@ -97,7 +97,7 @@ def assess_file(
     hashed.external_id = meta.get("external_id")
     hashed.author = meta.get("author_id")
     hashed.url = meta.get("url")
-    hashed.modified = meta.get("created_at") or hashed.modified
+    hashed.modified = meta.get("created_at")  # the upload's own file time means nothing
     return _finding(hashed, meta, matcher)
 
 
