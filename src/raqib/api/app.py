@@ -16,7 +16,7 @@ from starlette.routing import Route
 from raqib import __version__
 from raqib.api.errors import install_error_handlers
 from raqib.api.metrics import MetricsMiddleware
-from raqib.api.routes import audit, banks, cases, health, items, session, signals
+from raqib.api.routes import audit, banks, cases, health, items, session, signals, taxii
 from raqib.api.state import ServiceState
 from raqib.config import Settings
 from raqib.review.batches import JobRunner, requeue_running
@@ -30,6 +30,7 @@ API_PREFIX = "/api/v1"
 ROUTERS = (
     ("", health.router),
     *((API_PREFIX, module.router) for module in (signals, items, banks, cases, audit, session)),
+    (taxii.PREFIX, taxii.router),
 )
 
 
@@ -59,6 +60,7 @@ def create_app(settings: Settings, background: bool = True) -> FastAPI:
     )
     app.state.raqib = state
     install_error_handlers(app)
+    taxii.install_taxii_errors(app)
     # the hot path first: POST /api/v1/match answered without FastAPI's per-request machinery
     app.router.routes.insert(0, Route(f"{API_PREFIX}/match", signals.fast_match, methods=["POST"]))
     for prefix, router in ROUTERS:

@@ -180,7 +180,7 @@ def remove(
 def import_command(
     name: str,
     file: Path,
-    fmt: ListFormat = typer.Option(None, "--format", "-f", help="te, csv or jsonl."),
+    fmt: ListFormat = typer.Option(None, "--format", "-f", help="te, csv, jsonl or stix."),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Import a hash list: all or nothing; importing the same file twice adds nothing."""
@@ -194,18 +194,22 @@ def import_command(
 @app.command("export")
 def export(
     name: str,
-    fmt: ListFormat = typer.Option(ListFormat.TE, "--format", "-f", help="te, csv or jsonl."),
+    fmt: ListFormat = typer.Option(
+        ListFormat.TE, "--format", "-f", help="te, csv, jsonl or stix (a STIX 2.1 bundle)."
+    ),
     output: Path = typer.Option(None, "--output", "-o", help="File to write (default stdout)."),
 ) -> None:
     """Export a bank's entries."""
     context = AppContext.from_env()
     with context.database.session() as session:
-        entries = BankRepository(session).entries(name)
+        repository = BankRepository(session)
+        bank = repository.get(name)
+        entries = repository.entries(name)
         if output is None:
-            write_entries(entries, fmt, sys.stdout)
+            write_entries(entries, fmt, sys.stdout, bank)
             return
         with output.open("w", encoding="utf-8", newline="") as handle:
-            count = write_entries(entries, fmt, handle)
+            count = write_entries(entries, fmt, handle, bank)
     info_line(f"wrote {count} entries to {output}")
 
 

@@ -7,7 +7,20 @@ import sys
 
 import typer
 
-from raqib.cli import audit, bank, db, deliver, hashing, indicators, keys, scan, serve, text, users
+from raqib.cli import (
+    audit,
+    bank,
+    db,
+    deliver,
+    hashing,
+    indicators,
+    keys,
+    partners,
+    scan,
+    serve,
+    text,
+    users,
+)
 from raqib.cli.output import error_line
 from raqib.errors import RaqibError
 
@@ -30,6 +43,9 @@ app.command("deliver")(deliver.deliver_command)
 app.add_typer(users.app, name="user")
 app.add_typer(keys.app, name="key")
 app.add_typer(audit.app, name="audit")
+app.add_typer(partners.app, name="partner")
+bank.app.command("share")(partners.share_command)
+bank.app.command("unshare")(partners.unshare_command)
 
 
 def main() -> None:

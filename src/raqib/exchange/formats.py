@@ -1,4 +1,5 @@
-"""Hash-list files: python-threatexchange lines (`te`), CSV with a header, and JSONL.
+"""Hash-list files: python-threatexchange lines (`te`), CSV with a header, JSONL and STIX 2.1
+bundles (`stix`, see raqib.exchange.stix).
 
 Reading is all-or-nothing: the first bad line raises ImportFormatError naming the line and why,
 before anything is stored.
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
 from raqib.errors import ImportFormatError, InputError
-from raqib.records import EntryRecord, Labels, NewEntry
+from raqib.exchange import stix
+from raqib.records import BankInfo, EntryRecord, Labels, NewEntry
 from raqib.signals import SignalRegistry
 from raqib.signals.raw_text import RAW_TEXT, raw_text_signals
 
@@ -31,11 +35,12 @@ class ListFormat(StrEnum):
     TE = "te"
     CSV = "csv"
     JSONL = "jsonl"
+    STIX = "stix"
 
 
 def guess_format(path: Path) -> ListFormat:
     suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("csv", "jsonl"):
+    if suffix in ("csv", "jsonl", "stix"):
         return ListFormat(suffix)
     if suffix == "ndjson":
         return ListFormat.JSONL
@@ -136,13 +141,69 @@ def _entries(
         raise ImportFormatError(number, str(exc)) from exc
 
 
-_READERS = {ListFormat.TE: _read_te, ListFormat.CSV: _read_csv, ListFormat.JSONL: _read_jsonl}
+def _read_stix(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
+    """A STIX bundle (or TAXII envelope, or a JSON list of objects); indicators Raqib cannot map
+    are skipped (see stix.import_objects)."""
+    try:
+        document = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(exc.lineno, f"not JSON ({exc.msg})") from exc
+    objects = document.get("objects") if isinstance(document, dict) else document
+    if not isinstance(objects, list):
+        raise ImportFormatError(1, "want a STIX bundle (an object with an 'objects' list)")
+    yield from stix.objects_to_entries(objects, registry)
 
 
-def write_entries(entries: Iterable[EntryRecord], fmt: ListFormat, out: TextIO) -> int:
-    """Write entries in a list format; returns how many were written."""
+_READERS = {
+    ListFormat.TE: _read_te,
+    ListFormat.CSV: _read_csv,
+    ListFormat.JSONL: _read_jsonl,
+    ListFormat.STIX: _read_stix,
+}
+
+
+def write_entries(
+    entries: Iterable[EntryRecord], fmt: ListFormat, out: TextIO, bank: BankInfo | None = None
+) -> int:
+    """Write entries in a list format; returns how many were written. STIX marks the objects
+    with the bank's TLP; without the bank it marks them TLP:RED (never less than the truth)."""
+    if fmt is ListFormat.STIX:
+        entries = iter(entries)
+        first = next(entries, None)
+        if first is not None:
+            entries = itertools.chain([first], entries)
+        return _write_stix(bank or _unknown_bank(first), entries, out)
     writer = _WRITERS[fmt]
     return writer(entries, out)
+
+
+def _unknown_bank(first: EntryRecord | None) -> BankInfo:
+    created = first.added_at if first else datetime.now(UTC)
+    name = first.bank if first else "unknown"
+    return BankInfo(0, name, "", "red", True, False, True, {}, created)
+
+
+def _write_stix(bank: BankInfo, entries: Iterable[EntryRecord], out: TextIO) -> int:
+    """A STIX bundle, written object by object (memory stays flat for a large bank)."""
+    counted = _Counter(entries)
+    out.write(f'{{"type": "bundle", "id": "{stix.bundle_id(bank)}", "objects": [')
+    for number, obj in enumerate(stix.bank_objects(bank, counted)):
+        out.write(("\n" if number == 0 else ",\n") + json.dumps(obj, ensure_ascii=False))
+    out.write("\n]}\n")
+    return counted.count
+
+
+class _Counter:
+    """Counts the entries an iterable yields as it is consumed."""
+
+    def __init__(self, entries: Iterable[EntryRecord]) -> None:
+        self.entries = entries
+        self.count = 0
+
+    def __iter__(self) -> Iterator[EntryRecord]:
+        for entry in self.entries:
+            self.count += 1
+            yield entry
 
 
 def _write_te(entries: Iterable[EntryRecord], out: TextIO) -> int:

@@ -59,6 +59,7 @@ class Entry(Base):
     __table_args__ = (
         UniqueConstraint("bank_id", "signal_type", "value_key", name="uq_entry_signal"),
         Index("ix_entries_lookup", "signal_type", "value_key"),
+        Index("ix_entries_bank_added", "bank_id", "added_at", "id"),  # TAXII paging (0006)
         {"sqlite_autoincrement": True},  # ids are never reused: indexes key on them
     )
 

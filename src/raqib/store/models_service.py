@@ -357,3 +357,33 @@ class RemovalOrder(Base):
     state: Mapped[str] = mapped_column(String(20), default="open")  # open | complete
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- sharing (schema 0006) ---------------------------------------------------------------------
+
+
+class Partner(Base):
+    """An organisation Raqib shares with: its keys (role `partner`, ApiKey.partner = name) reach
+    our TAXII server; `taxii_url` is its own server, pulled by `raqib sync`."""
+
+    __tablename__ = "partners"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    taxii_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BankShare(Base):
+    """A bank shared with a partner as a TAXII collection: read, and write if `can_write`."""
+
+    __tablename__ = "bank_shares"
+    __table_args__ = (UniqueConstraint("bank_id", "partner_id", name="uq_bank_share"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), index=True
+    )
+    can_write: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

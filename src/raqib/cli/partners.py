@@ -1,0 +1,70 @@
+"""`raqib partner ...`: add and list the partners we share banks with over TAXII."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from raqib.auth.principal import system_principal
+from raqib.cli.context import AppContext
+from raqib.cli.output import info_line, print_json_line, print_table
+from raqib.exchange import partners
+
+app = typer.Typer(help="Partners: who reads our shared banks over TAXII.", no_args_is_help=True)
+
+
+@app.command("add")
+def add(
+    name: str,
+    taxii: str | None = typer.Option(None, "--taxii", help="The partner's own TAXII 2.1 URL."),
+) -> None:
+    """Add a partner and print its new API key alone on stdout (shown only this once)."""
+    context = AppContext.from_env()
+    with context.database.session(write=True) as session:
+        plaintext, key, partner = partners.add_partner(
+            session, name, system_principal().actor, taxii
+        )
+    sys.stdout.write(plaintext + "\n")
+    sys.stdout.flush()
+    info_line(
+        f"added partner {partner.name}; its key {key.id} ({key.prefix}...) is shown only once: "
+        "it is the password (HTTP Basic) or Bearer token for /taxii2/"
+    )
+
+
+@app.command("list")
+def list_command(
+    json_out: bool = typer.Option(False, "--json", help="Print JSON lines."),
+) -> None:
+    """List partners."""
+    context = AppContext.from_env()
+    with context.database.session() as session:
+        listed = partners.list_partners(session)
+    if json_out:
+        for view in listed:
+            print_json_line(view.as_dict())
+        return
+    rows = [[v.id, v.name, v.taxii_url or "", v.as_dict()["created_at"][:16]] for v in listed]
+    print_table("partners", ["id", "name", "taxii_url", "created"], rows)
+
+
+def share_command(
+    bank: str,
+    partner: str,
+    write: bool = typer.Option(False, "--write", help="Let the partner add objects too."),
+) -> None:
+    """Share a bank with a partner as a TAXII collection (never a TLP red bank)."""
+    context = AppContext.from_env()
+    with context.database.session(write=True) as session:
+        shared = partners.share_bank(session, bank, partner, system_principal().actor, write)
+    rights = "read and write" if shared.can_write else "read"
+    info_line(f"shared bank {bank} with {partner} ({rights}) as collection {shared.id}")
+
+
+def unshare_command(bank: str, partner: str) -> None:
+    """Stop sharing a bank with a partner."""
+    context = AppContext.from_env()
+    with context.database.session(write=True) as session:
+        partners.unshare_bank(session, bank, partner, system_principal().actor)
+    info_line(f"bank {bank} is no longer shared with {partner}")
