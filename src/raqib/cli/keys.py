@@ -11,7 +11,7 @@ from raqib.auth import keys
 from raqib.auth.principal import system_principal
 from raqib.auth.users import role_or_error
 from raqib.cli.context import AppContext
-from raqib.cli.output import info_line, print_json_line, print_table
+from raqib.cli.output import info_line, print_listing
 from raqib.errors import InputError
 from raqib.store.models import utcnow
 
@@ -68,18 +68,17 @@ def list_command(
     context = AppContext.from_env()
     with context.database.session() as session:
         listed = keys.list_keys(session)
-    if json_out:
-        for view in listed:
-            print_json_line(view.as_dict())
-        return
     fields = ["id", "prefix", "name", "role", "partner", "rate_limit", "state"]
-    records = [view.as_dict() for view in listed]
-    rows = [
-        [r[f] for f in fields] + [_minute(r["created_at"]), _minute(r["expires_at"]) or "never"]
-        for r in records
-    ]
     columns = ["id", "prefix", "name", "role", "partner", "rate", "state", "created", "expires"]
-    print_table("API keys", columns, rows)
+    print_listing(
+        [view.as_dict() for view in listed],
+        json_out,
+        "API keys",
+        columns,
+        lambda r: (
+            [r[f] for f in fields] + [_minute(r["created_at"]), _minute(r["expires_at"]) or "never"]
+        ),
+    )
 
 
 def _minute(iso: str | None) -> str | None:

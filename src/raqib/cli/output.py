@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
@@ -21,6 +21,20 @@ def print_json_line(record: Any) -> None:
 def print_json_lines(records: Iterable[Any]) -> None:
     for record in records:
         print_json_line(record)
+
+
+def print_listing(
+    records: Sequence[dict[str, Any]],
+    json_out: bool,
+    title: str,
+    columns: Sequence[str],
+    row: Callable[[dict[str, Any]], Sequence[Any]],
+) -> None:
+    """A `list` command's output: one JSON object a line, or a table of `row(record)`."""
+    if json_out:
+        print_json_lines(records)
+    else:
+        print_table(title, columns, [row(record) for record in records])
 
 
 def print_table(

@@ -8,7 +8,7 @@ import typer
 
 from raqib.auth.principal import system_principal
 from raqib.cli.context import AppContext
-from raqib.cli.output import info_line, print_json_line, print_table
+from raqib.cli.output import info_line, print_listing
 from raqib.exchange import partners
 
 app = typer.Typer(help="Partners: who reads our shared banks over TAXII.", no_args_is_help=True)
@@ -41,12 +41,14 @@ def list_command(
     context = AppContext.from_env()
     with context.database.session() as session:
         listed = partners.list_partners(session)
-    if json_out:
-        for view in listed:
-            print_json_line(view.as_dict())
-        return
-    rows = [[v.id, v.name, v.taxii_url or "", v.as_dict()["created_at"][:16]] for v in listed]
-    print_table("partners", ["id", "name", "taxii_url", "created"], rows)
+    columns = ["id", "name", "taxii_url", "created"]
+    print_listing(
+        [v.as_dict() for v in listed],
+        json_out,
+        "Partners",
+        columns,
+        lambda r: [r["id"], r["name"], r["taxii_url"] or "", str(r["created_at"])[:16]],
+    )
 
 
 def share_command(

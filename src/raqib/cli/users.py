@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
 from raqib.auth import users
 from raqib.auth.principal import system_principal
 from raqib.cli.context import AppContext
-from raqib.cli.output import info_line, print_json_line, print_table
+from raqib.cli.output import info_line, print_listing
 from raqib.errors import InputError
 
 app = typer.Typer(help="Console users: who signs in, with which role.", no_args_is_help=True)
@@ -72,15 +73,17 @@ def list_command(
     context = AppContext.from_env()
     with context.database.session() as session:
         listed = users.list_users(session)
-    if json_out:
-        for view in listed:
-            print_json_line(view.as_dict())
-        return
-    rows = [
-        [v.id, v.name, v.role, "yes" if v.active else "no", f"{v.created_at:%Y-%m-%d %H:%M}"]
-        for v in listed
-    ]
-    print_table("Users", ["id", "name", "role", "active", "created"], rows)
+    print_listing(
+        [v.as_dict() for v in listed],
+        json_out,
+        "Users",
+        ["id", "name", "role", "active", "created"],
+        lambda r: [r["id"], r["name"], r["role"], "yes" if r["active"] else "no", _minute(r)],
+    )
+
+
+def _minute(record: dict[str, Any]) -> str:
+    return str(record["created_at"])[:16].replace("T", " ")
 
 
 def _set_active(name: str, active: bool) -> None:
