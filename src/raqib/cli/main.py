@@ -18,6 +18,7 @@ from raqib.cli import (
     partners,
     scan,
     serve,
+    sync,
     text,
     users,
 )
@@ -40,6 +41,7 @@ app.add_typer(text.app, name="text")
 app.add_typer(indicators.app, name="indicators")
 app.command("serve")(serve.serve_command)
 app.command("deliver")(deliver.deliver_command)
+app.command("sync")(sync.sync_command)
 app.add_typer(users.app, name="user")
 app.add_typer(keys.app, name="key")
 app.add_typer(audit.app, name="audit")

@@ -9,6 +9,7 @@ import typer
 from raqib.auth.principal import system_principal
 from raqib.cli.context import AppContext
 from raqib.cli.output import info_line, print_listing
+from raqib.errors import InputError
 from raqib.exchange import partners
 
 app = typer.Typer(help="Partners: who reads our shared banks over TAXII.", no_args_is_help=True)
@@ -18,12 +19,18 @@ app = typer.Typer(help="Partners: who reads our shared banks over TAXII.", no_ar
 def add(
     name: str,
     taxii: str | None = typer.Option(None, "--taxii", help="The partner's own TAXII 2.1 URL."),
+    remote_key_stdin: bool = typer.Option(
+        False, "--remote-key-stdin", help="Read the key the partner gave us for --taxii from stdin."
+    ),
 ) -> None:
     """Add a partner and print its new API key alone on stdout (shown only this once)."""
+    remote_key = _read_remote_key() if remote_key_stdin else None
+    if remote_key is not None and not taxii:
+        raise InputError("--remote-key-stdin needs --taxii URL (the server the key is for)")
     context = AppContext.from_env()
     with context.database.session(write=True) as session:
         plaintext, key, partner = partners.add_partner(
-            session, name, system_principal().actor, taxii
+            session, name, system_principal().actor, taxii, remote_key
         )
     sys.stdout.write(plaintext + "\n")
     sys.stdout.flush()
@@ -70,3 +77,11 @@ def unshare_command(bank: str, partner: str) -> None:
     with context.database.session(write=True) as session:
         partners.unshare_bank(session, bank, partner, system_principal().actor)
     info_line(f"bank {bank} is no longer shared with {partner}")
+
+
+def _read_remote_key() -> str:
+    """The partner's key for its TAXII server, from the first line of stdin."""
+    key = sys.stdin.readline().strip()
+    if not key:
+        raise InputError("--remote-key-stdin: stdin is empty; pipe the key the partner gave you")
+    return key

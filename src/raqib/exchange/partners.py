@@ -60,19 +60,25 @@ def collection_id(bank_name: str) -> str:
 
 
 def add_partner(
-    session: Session, name: str, actor: str, taxii_url: str | None = None
+    session: Session,
+    name: str,
+    actor: str,
+    taxii_url: str | None = None,
+    remote_key: str | None = None,
 ) -> tuple[str, KeyView, PartnerView]:
-    """Add a partner and create its first key; returns (the key, shown only now; key; partner)."""
+    """Add a partner and create its first key; returns (the key, shown only now; key; partner).
+    `remote_key` is the key the partner gave us for its own TAXII server (used by `raqib sync`)."""
     clean = name.strip()
     if not 1 <= len(clean) <= 100 or any(c in clean for c in "/\\\n\r\t"):
         raise InputError(f"bad partner name {name!r}: 1-100 characters, no slashes")
     if session.scalar(select(Partner.id).where(Partner.name == clean)) is not None:
         raise ConflictError(f"partner {clean!r} already exists (`raqib partner list`)")
     url = _check_url(taxii_url)
-    row = Partner(name=clean, taxii_url=url)
+    row = Partner(name=clean, taxii_url=url, remote_key=(remote_key or "").strip() or None)
     session.add(row)
     session.flush()
-    audit.append(session, actor, "partner.add", "partner", clean, {"taxii_url": url})
+    details = {"taxii_url": url, "remote_key": row.remote_key is not None}
+    audit.append(session, actor, "partner.add", "partner", clean, details)
     plaintext, key = create_key(session, "partner", f"partner {clean}", actor, partner=clean)
     return plaintext, key, _view(row)
 

@@ -371,6 +371,8 @@ class Partner(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     taxii_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # the key the partner gave us for its own TAXII server (what `raqib sync` presents there)
+    remote_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", BigId, primary_key=True),
         sa.Column("name", sa.String(length=100), nullable=False, unique=True),
         sa.Column("taxii_url", sa.Text(), nullable=True),
+        sa.Column("remote_key", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
