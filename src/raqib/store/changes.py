@@ -45,6 +45,27 @@ def changes_since(session: Session, signal_type: str, seq: int) -> list[Change]:
     return [Change(int(s), int(e), str(o)) for s, e, o in session.execute(query)]
 
 
+def changes_at(session: Session, signal_type: str, seqs: Sequence[int]) -> list[Change]:
+    """The changes of `signal_type` with these sequence numbers (those that exist now)."""
+    found: list[Change] = []
+    for start in range(0, len(seqs), CHUNK):
+        query = select(IndexChange.seq, IndexChange.entry_id, IndexChange.op).where(
+            IndexChange.signal_type == signal_type,
+            IndexChange.seq.in_(list(seqs[start : start + CHUNK])),
+        )
+        found.extend(Change(int(s), int(e), str(o)) for s, e, o in session.execute(query))
+    return found
+
+
+def missing_seqs(session: Session, below: int, window: int) -> list[int]:
+    """Sequence numbers in (below - window, below] with no change (of any type): on PostgreSQL,
+    changes of transactions still open (they may commit later) or rolled back."""
+    low = max(1, below - window + 1)
+    query = select(IndexChange.seq).where(IndexChange.seq.between(low, below))
+    present = {int(seq) for seq in session.scalars(query)}
+    return [seq for seq in range(low, below + 1) if seq not in present]
+
+
 def live_values(session: Session, entry_ids: Sequence[int]) -> dict[int, str]:
     """Current values of the entries that still exist, by id."""
     values: dict[int, str] = {}
