@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
+
+_N = TypeVar("_N", int, float)
 
 DEFAULT_MAX_PIXELS = 50_000_000
 DEFAULT_MAX_VIDEO_SECONDS = 4 * 3600
@@ -90,20 +94,18 @@ class Settings:
 
 
 def _int(env: dict[str, str], key: str, default: int) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{key} must be an integer, got {raw!r}") from exc
+    return _number(env, key, default, int, "an integer")
 
 
 def _float(env: dict[str, str], key: str, default: float) -> float:
+    return _number(env, key, default, float, "a number")
+
+
+def _number(env: dict[str, str], key: str, default: _N, kind: Callable[[str], _N], what: str) -> _N:
     raw = env.get(key)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ValueError(f"{key} must be a number, got {raw!r}") from exc
+        raise ValueError(f"{key} must be {what}, got {raw!r}") from exc

@@ -11,13 +11,13 @@ from sqlalchemy import update
 from raqib.config import Settings
 from raqib.errors import InputError, NotFoundError
 from raqib.review import audit, quality
-from raqib.review.authors import as_utc
 from raqib.review.cases import open_case
 from raqib.review.claims import claim, next_case
 from raqib.review.decisions import decide
 from raqib.review.orders import DEADLINE, ORDER_PRIORITY, enter_order, get_order, list_orders
 from raqib.review.queues import create_queue, create_rule
 from raqib.store.db import Database
+from raqib.store.models import as_utc
 from raqib.store.models_service import Case, Decision
 
 ALICE, LEAD = "user:alice", "user:lead"

@@ -15,11 +15,11 @@ import pytest
 from raqib.auth.users import add_user
 from raqib.config import Settings
 from raqib.review import audit, quality
-from raqib.review.authors import as_utc
 from raqib.review.cases import case_view, open_case
 from raqib.review.claims import next_case
 from raqib.review.decisions import decide
 from raqib.review.queues import list_queues, list_rules
+from raqib.store.models import as_utc
 from raqib.store.models_service import Case, OutboxAction
 from service_helpers import Service, free_port
 

@@ -6,13 +6,14 @@ CSRF token in `X-CSRF-Token`. Each principal has a token-bucket rate limit; over
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from raqib.api.errors import ApiError
 from raqib.api.state import ServiceState, service_state
 from raqib.auth.principal import Principal
 from raqib.auth.roles import Permission
-from raqib.auth.sessions import check_csrf, lookup_session
+from raqib.auth.sessions import check_csrf, create_session, lookup_session
+from raqib.auth.users import authenticate as authenticate_user
 
 SESSION_COOKIE = "raqib_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -88,3 +89,43 @@ def check_rate(state: ServiceState, principal: Principal) -> None:
         raise ApiError(
             429, f"rate limit of {rate:g} requests/s exceeded", None, {"Retry-After": str(wait)}
         )
+
+
+# --- signing in (the API's POST /session and the console's sign-in form) ----------------------
+
+SIGN_IN_RATE, SIGN_IN_BURST = 10 / 60, 10  # attempts per user name: 10 at once, then 10 a minute
+
+
+class SignInRefused(Exception):
+    def __init__(self, limited: bool) -> None:
+        super().__init__("too many attempts" if limited else "wrong name or password")
+        self.limited = limited
+
+
+def sign_in(state: ServiceState, name: str, password: str) -> tuple[Principal, str, str]:
+    """(principal, session token, CSRF token) for a right name and password, or SignInRefused.
+    Blocking (argon2 takes ~0.1 s): call it from a worker thread, never the event loop."""
+    allowed, _wait = state.limiter.allow(f"sign-in:{name}", SIGN_IN_RATE, SIGN_IN_BURST)
+    if not allowed:
+        raise SignInRefused(limited=True)
+    with state.database.session() as session:  # no write lock held while argon2 runs
+        principal = authenticate_user(session, name, password)
+    if principal is None:
+        raise SignInRefused(limited=False)
+    with state.database.session(write=True) as session:
+        token, csrf = create_session(session, principal.id, state.settings.session_hours)
+    return principal, token, csrf
+
+
+def set_cookie(response: Response, state: ServiceState, name: str, value: str, age: int) -> None:
+    """A console cookie: Secure (unless configured off), HttpOnly, SameSite=Strict; the session
+    cookie for the whole site, others for the console only."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=age,
+        path="/" if name == SESSION_COOKIE else "/ui/",
+        secure=state.settings.cookie_secure,
+        httponly=True,
+        samesite="strict",
+    )

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,7 +25,8 @@ from raqib.auth.users import role_or_error
 from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.review import audit
 from raqib.store.db import Database
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, utcnow
+from raqib.store.models import iso as _iso
 from raqib.store.models_service import ApiKey
 
 KEY_PREFIX = "rqb_"
@@ -235,11 +236,6 @@ class KeyCache:
         return entry
 
 
-def as_utc(at: datetime) -> datetime:
-    """An aware UTC time; a naive one (SQLite gives stored UTC times back so) is taken as UTC."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def _principal(row: ApiKey) -> Principal:
     return Principal(
         kind="key",
@@ -302,7 +298,3 @@ def _view(row: ApiKey) -> KeyView:
         row.expires_at,
         row.revoked_at,
     )
-
-
-def _iso(at: datetime | None) -> str | None:
-    return as_utc(at).isoformat() if at is not None else None

@@ -11,10 +11,9 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from raqib.auth.keys import as_utc
 from raqib.auth.principal import Principal
 from raqib.errors import ConflictError, InputError, NotFoundError
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, utcnow
 from raqib.store.models_service import User, UserSession
 
 _MAX_TOKEN_LENGTH = 200  # a token is 43 characters; longer input is refused before hashing

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -23,6 +23,7 @@ from raqib.auth.principal import Principal
 from raqib.auth.roles import check_role
 from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.review import audit
+from raqib.store.models import as_utc as _utc
 from raqib.store.models_service import User, UserSession
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,100}")
@@ -190,7 +191,3 @@ def _get(session: Session, name: str) -> User:
 
 def _view(user: User) -> UserView:
     return UserView(int(user.id), user.name, user.role, bool(user.active), user.created_at)
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from raqib.auth.keys import KeyView, as_utc, create_key
+from raqib.auth.keys import KeyView, create_key
 from raqib.auth.principal import Principal
 from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.records import BankInfo
 from raqib.review import audit
 from raqib.store.banks import BankRepository
-from raqib.store.models import Bank
+from raqib.store.models import Bank, as_utc
 from raqib.store.models_service import BankShare, Partner
 
 # Collection ids are uuid5(COLLECTIONS_NAMESPACE, bank name): stable across restarts and hosts.

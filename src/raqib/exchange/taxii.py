@@ -13,7 +13,7 @@ import binascii
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -27,6 +27,7 @@ from raqib.records import EntryRecord, Labels
 from raqib.review import audit
 from raqib.signals import SignalRegistry
 from raqib.store.models import Entry, utcnow
+from raqib.store.models import as_utc as _utc
 
 MEDIA_TAXII = "application/taxii+json;version=2.1"
 MEDIA_STIX = "application/stix+json;version=2.1"
@@ -362,7 +363,3 @@ def _version(obj: dict[str, Any]) -> str:
 
 def _split(values: Sequence[str]) -> frozenset[str]:
     return frozenset(part.strip() for value in values for part in value.split(",") if part.strip())
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -8,33 +8,19 @@ gives at most one live strike; an appeal that overturns the decision revokes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, defer
 
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import Author, Case, Decision, Strike
 
 TIER_WEIGHTS = {1: 3.0, 2: 2.0}
 OTHER_WEIGHT = 1.0
 HISTORY_LIMIT = 50
-
-
-def as_utc(at: datetime) -> datetime:
-    """A time read back from the database as aware UTC (SQLite returns it without a zone)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def as_utc_or_none(at: datetime | None) -> datetime | None:
-    return None if at is None else as_utc(at)
-
-
-def iso(at: datetime | None) -> str | None:
-    """ISO 8601 in UTC, or None."""
-    return None if at is None else as_utc(at).isoformat()
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -15,6 +14,7 @@ from raqib.config import Settings
 from raqib.errors import InputError, NotFoundError, RaqibError
 from raqib.review.intake import SignalMatcher, assess_text, case_text, item_meta, submit
 from raqib.store.db import Database
+from raqib.store.models import iso as _iso
 from raqib.store.models import utcnow
 from raqib.store.models_service import Job
 
@@ -138,9 +138,3 @@ class JobRunner:
                     finished_at=utcnow(),
                 )
             )
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return value.isoformat() if value.tzinfo else value.isoformat() + "+00:00"

@@ -14,18 +14,11 @@ from sqlalchemy.orm import Session, defer
 
 from raqib.errors import InputError, NotFoundError
 from raqib.review import audit
-from raqib.review.authors import (
-    AuthorHistory,
-    as_utc,
-    as_utc_or_none,
-    author_id_for,
-    history,
-    iso,
-)
+from raqib.review.authors import AuthorHistory, author_id_for, history
 from raqib.review.priority import counted_matches, match_confidence, priority
 from raqib.review.queues import route
 from raqib.review.reasons import REASON_CODES
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, as_utc_or_none, iso, utcnow
 from raqib.store.models_service import Appeal, Author, Case, Decision, Queue
 
 ORIGINS = ("detection", "report", "golden", "order")  # golden: raqib.review.quality; order: .orders

@@ -29,10 +29,9 @@ from sqlalchemy.orm import Session
 
 from raqib.errors import ConflictError, InputError
 from raqib.review import audit
-from raqib.review.authors import as_utc, iso
 from raqib.review.cases import CaseView, case_row, case_view
 from raqib.review.queues import queue_row
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import Case, Decision
 
 MAX_CLAIM_SECONDS = 86_400

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from raqib.errors import InputError
 from raqib.review import audit
-from raqib.review.authors import as_utc, iso
 from raqib.review.cases import case_row
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import CaseComment
 
 COMMENT_MAX = 5000

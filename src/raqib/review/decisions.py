@@ -22,17 +22,11 @@ from sqlalchemy.orm import Session
 from raqib.config import Settings
 from raqib.errors import ConflictError, InputError
 from raqib.review import audit, orders, outbox, quality
-from raqib.review.authors import (
-    add_strike,
-    as_utc,
-    case_has_live_strike,
-    iso,
-    revoke_case_strikes,
-)
+from raqib.review.authors import add_strike, case_has_live_strike, revoke_case_strikes
 from raqib.review.cases import CaseView, DecisionView, case_row, case_view, decision_view
 from raqib.review.reasons import CONFIRMING, OVERTURNING, REASON_CODES, ReasonCode, check_reason
 from raqib.store.db import Database
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import Appeal, Author, Case, Decision
 
 NOTE_MAX = 10_000

@@ -23,10 +23,9 @@ from sqlalchemy.orm import Session
 from raqib.config import Settings
 from raqib.errors import InputError, NotFoundError
 from raqib.review import audit
-from raqib.review.authors import as_utc, as_utc_or_none, iso
 from raqib.review.cases import open_case
 from raqib.review.reasons import CONFIRMING
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, as_utc_or_none, iso, utcnow
 from raqib.store.models_service import Case, Decision, RemovalOrder
 
 DEADLINE = timedelta(hours=1)

@@ -9,7 +9,7 @@ listed until someone retries it (`retry`), which is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.review import audit
+from raqib.store.models import as_utc as _utc
+from raqib.store.models import as_utc_or_none as _utc_or_none
 from raqib.store.models import utcnow
 from raqib.store.models_service import OutboxAction
 
@@ -171,15 +173,6 @@ def _view(row: OutboxAction) -> DeliveryView:
         delivered_at=_utc_or_none(row.delivered_at),
         payload=dict(row.payload or {}),
     )
-
-
-def _utc(at: datetime) -> datetime:
-    """Aware UTC: SQLite gives the stored UTC time back without a zone."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
-def _utc_or_none(at: datetime | None) -> datetime | None:
-    return None if at is None else _utc(at)
 
 
 def _iso(at: datetime | None) -> str | None:

@@ -28,10 +28,9 @@ from sqlalchemy.orm import Session, aliased
 
 from raqib.errors import ConflictError, InputError
 from raqib.review import audit
-from raqib.review.authors import as_utc, iso
 from raqib.review.cases import CaseView, case_row, case_view
 from raqib.review.reasons import OUTCOMES
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import Case, Decision, DisplaySettings, Queue
 
 PRIMARY, SECOND, GOLDEN = "primary", "second", "golden"

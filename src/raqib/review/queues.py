@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.review import audit
-from raqib.review.authors import as_utc, iso
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import Case, Queue, RoutingRule
 
 if TYPE_CHECKING:

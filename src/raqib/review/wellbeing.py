@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from raqib.errors import InputError
+from raqib.store.models import as_utc as _utc
 from raqib.store.models import utcnow
 from raqib.store.models_service import DisplaySettings, Exposure
 from raqib.text.assess import CATEGORIES as ASSESSMENT_CATEGORIES
@@ -282,8 +283,3 @@ def _last_break(session: Session, actor: str) -> datetime | None:
         return _utc(datetime.fromisoformat(value))
     except ValueError:
         return None
-
-
-def _utc(at: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored in UTC)."""
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)

@@ -28,6 +28,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(at: datetime) -> datetime:
+    """A time read back from the database as aware UTC: SQLite returns the stored UTC time
+    without a zone, PostgreSQL with one."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def as_utc_or_none(at: datetime | None) -> datetime | None:
+    return None if at is None else as_utc(at)
+
+
+def iso(at: datetime | None) -> str | None:
+    """ISO 8601 in UTC, or None."""
+    return None if at is None else as_utc(at).isoformat()
+
+
 class Base(DeclarativeBase):
     pass
 

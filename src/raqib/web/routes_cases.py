@@ -5,7 +5,7 @@ shortcuts and the claim's countdown. The pages call raqib.review directly."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,6 @@ from raqib.auth.principal import Principal
 from raqib.auth.roles import Permission
 from raqib.errors import ConflictError, InputError, NotFoundError, RaqibError
 from raqib.review import claims, decisions
-from raqib.review.authors import as_utc_or_none
 from raqib.review.cases import (
     CaseFilters,
     case_row,
@@ -41,7 +40,7 @@ from raqib.review.media import media_for_case
 from raqib.review.queues import list_queues
 from raqib.review.reasons import OUTCOMES, REASON_CODES
 from raqib.review.wellbeing import display_for, exposure_today, record_exposure
-from raqib.store.models import utcnow
+from raqib.store.models import as_utc_or_none, utcnow
 from raqib.web import case_page
 from raqib.web.auth import ui_require
 from raqib.web.render import render
@@ -255,12 +254,9 @@ def _lang(finding: dict[str, Any], code: str) -> str:
 def claim(
     case_id: RowId, request: Request, principal: Principal = DECIDE, fields: Fields = FORM
 ) -> Response:
-    state = service_state(request)
-    try:
-        with state.database.session(write=True) as session:
-            claims.claim(session, case_id, principal.actor, state.settings.claim_seconds)
-    except RaqibError as exc:
-        return _error(request, exc)
+    seconds = service_state(request).settings.claim_seconds
+    if failed := _act(request, lambda s: claims.claim(s, case_id, principal.actor, seconds)):
+        return failed
     return _redirect(f"/ui/cases/{case_id}", queue=fields.get("queue"), notice="claimed")
 
 
@@ -307,12 +303,9 @@ def skip(
 def comment(
     case_id: RowId, request: Request, principal: Principal = DECIDE, fields: Fields = FORM
 ) -> Response:
-    state = service_state(request)
-    try:
-        with state.database.session(write=True) as session:
-            add_comment(session, case_id, principal.actor, fields.get("text"))
-    except RaqibError as exc:
-        return _error(request, exc)
+    text = fields.get("text")
+    if failed := _act(request, lambda s: add_comment(s, case_id, principal.actor, text)):
+        return failed
     target = f"/ui/cases/{case_id}"
     return _redirect(target, fragment="comments", queue=fields.get("queue"), notice="commented")
 
@@ -323,12 +316,8 @@ def reassign(
 ) -> Response:
     """A lead assigns the case to one person ("user:NAME"; empty: anyone)."""
     target = fields.get("target").strip() or None
-    state = service_state(request)
-    try:
-        with state.database.session(write=True) as session:
-            claims.reassign(session, case_id, target, principal.actor)
-    except RaqibError as exc:
-        return _error(request, exc)
+    if failed := _act(request, lambda s: claims.reassign(s, case_id, target, principal.actor)):
+        return failed
     return _redirect(f"/ui/cases/{case_id}", queue=fields.get("queue"), notice="reassigned")
 
 
@@ -338,12 +327,11 @@ def escalate(
 ) -> Response:
     """A lead flags the case as escalated to one person ("user:NAME"; empty: anyone)."""
     target = fields.get("target").strip() or None
-    state = service_state(request)
-    try:
-        with state.database.session(write=True) as session:
-            claims.escalate(session, case_id, target, principal.actor, fields.get("note"))
-    except RaqibError as exc:
-        return _error(request, exc)
+    note = fields.get("note")
+    if failed := _act(
+        request, lambda s: claims.escalate(s, case_id, target, principal.actor, note)
+    ):
+        return failed
     return _redirect(f"/ui/cases/{case_id}", queue=fields.get("queue"), notice="escalated")
 
 
@@ -388,6 +376,16 @@ def _cluster_choice(session: Session, case_id: int, raw_ids: list[str]) -> list[
 
 
 # --- answers -----------------------------------------------------------------------------------
+
+
+def _act(request: Request, change: Callable[[Session], object]) -> Response | None:
+    """Make a change in one write transaction; the error page when the library refuses it."""
+    try:
+        with service_state(request).database.session(write=True) as session:
+            change(session)
+    except RaqibError as exc:
+        return _error(request, exc)
+    return None
 
 
 def _redirect(path: str, *, fragment: str = "", **params: Any) -> RedirectResponse:
