@@ -94,4 +94,19 @@ def remove_from_bank(session: Session, actor: str, bank: str, signal: Signal) ->
     return removed
 
 
+def revoke_entries(
+    session: Session, actor: str, bank: str, revoked: Sequence[NewEntry], how: str = "stix"
+) -> int:
+    """Remove the signals of revoked indicators from a bank (each removal is kept as a
+    revocation that partners see); returns how many entries went."""
+    repository = BankRepository(session)
+    removed = 0
+    for entry in revoked:
+        removed += repository.remove_signal(bank, entry.signal_type, entry.value)
+    if revoked:
+        details = {"how": how, "revoked": len(revoked), "removed": removed}
+        audit.append(session, actor, "entry.remove", "bank", bank, details)
+    return removed
+
+
 _LISTED_IDS = 100  # an audit event lists the ids of a small addition, counts a large one

@@ -41,6 +41,10 @@ class Settings:
     cookie_secure: bool = True  # Secure attribute on the session cookie
     rate_limit: float = 5000.0  # requests/s per API key unless the key sets its own
     max_upload_bytes: int = 256 << 20  # largest file accepted by POST /hash and /items
+    # --- sharing ---
+    sync_interval_seconds: int = 900  # the service syncs with partners this often; 0 = never
+    flood_matches: int = 200  # an entry matching more items than this ...
+    flood_window_minutes: int = 10  # ... within this many minutes is quarantined for review
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -68,6 +72,9 @@ class Settings:
             cookie_secure=env.get("RAQIB_COOKIE_SECURE", "1").lower() not in {"0", "false", "no"},
             rate_limit=_float(env, "RAQIB_RATE_LIMIT", 5000.0),
             max_upload_bytes=_int(env, "RAQIB_MAX_UPLOAD_BYTES", 256 << 20),
+            sync_interval_seconds=_int(env, "RAQIB_SYNC_INTERVAL_SECONDS", 900),
+            flood_matches=_int(env, "RAQIB_FLOOD_MATCHES", 200),
+            flood_window_minutes=_int(env, "RAQIB_FLOOD_WINDOW_MINUTES", 10),
         )
 
     @property

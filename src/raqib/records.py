@@ -83,6 +83,8 @@ class BankInfo:
     thresholds: dict[str, float]
     created_at: datetime
     entry_count: int = 0
+    partner: str | None = None  # the partner a pulled bank comes from (schema 0007)
+    remote_collection: str | None = None  # and the id of its TAXII collection there
 
     def threshold(self, signal_type: str, default: float) -> float:
         return float(self.thresholds.get(signal_type, default))
@@ -108,6 +110,7 @@ class NewEntry:
     signal_type: str
     value: str
     labels: Labels = field(default_factory=Labels)
+    stix_id: str = ""  # the indicator id it arrived with from a partner; minted when empty
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,7 @@ class EntryRecord:
     value: str
     labels: Labels
     added_at: datetime
+    stix_id: str = ""  # its STIX indicator id (schema 0007)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from raqib.exchange.formats import ListFormat, read_entries, write_entries
 from raqib.records import BankInfo, EntryRecord, Labels, NewEntry
 from raqib.signals import SignalRegistry
 from raqib.signals.raw_text import raw_text_signals
+from raqib.stixids import indicator_id
 from raqib.store.banks import BankRepository
 from raqib.store.db import Database
 
@@ -118,7 +120,23 @@ def test_round_trip_gives_the_same_entries(registry: SignalRegistry) -> None:
     bundle = json.loads(json.dumps(stix.bank_bundle(_bank(), records)))
     imported = stix.import_objects(bundle["objects"], registry)
     assert imported.skipped == 0
-    assert imported.entries == [NewEntry(r.signal_type, r.value, r.labels) for r in records]
+    bank = _bank().name
+    assert imported.entries == [
+        NewEntry(r.signal_type, r.value, r.labels, indicator_id(bank, r.signal_type, r.value))
+        for r in records
+    ]
+
+
+def test_a_revoked_version_removes_instead_of_adding(registry: SignalRegistry) -> None:
+    records = _records(registry, Labels())
+    objects = json.loads(json.dumps(stix.bank_bundle(_bank(), records)))["objects"]
+    first = next(o for o in objects if o["type"] == "indicator")
+    revoked = first | {"revoked": True, "modified": "2031-01-01T00:00:00.000Z"}
+    stix2.parse(revoked, allow_custom=False)
+    imported = stix.import_objects([*objects, revoked], registry)
+    assert [e.stix_id for e in imported.revoked] == [first["id"]]
+    assert first["id"] not in {e.stix_id for e in imported.entries}
+    assert len(imported.entries) == len(records) - 1
 
 
 def test_plain_stix_indicators_are_read_from_patterns(registry: SignalRegistry) -> None:
@@ -163,13 +181,19 @@ def test_bank_export_and_import_through_the_database(
     path = tmp_path / "bank.stix"
     path.write_text(json.dumps(bundle), encoding="utf-8")
     entries = read_entries(path, ListFormat.STIX, registry)
-    assert sorted(entries, key=repr) == sorted(wanted, key=repr)
+    minted = [
+        replace(e, stix_id=indicator_id("source-bank", e.signal_type, e.value)) for e in wanted
+    ]
+    assert sorted(entries, key=repr) == sorted(minted, key=repr)
     with database.session(write=True) as session:
         repository = BankRepository(session)
         repository.create("copy-bank", tlp="amber")
         repository.add_entries("copy-bank", entries)
-        copied = {(e.signal_type, e.value, e.labels) for e in repository.entries("copy-bank")}
-    assert copied == {(e.signal_type, e.value, e.labels) for e in wanted}
+        copied = {
+            (e.signal_type, e.value, e.labels, e.stix_id) for e in repository.entries("copy-bank")
+        }
+    # the copy keeps each indicator's id: the same object, shared on
+    assert copied == {(e.signal_type, e.value, e.labels, e.stix_id) for e in minted}
 
 
 def test_cli_export_and_import_stix(cli: Any, tmp_path: Path) -> None:

@@ -12,15 +12,17 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from raqib.errors import InputError
 from raqib.records import BankInfo, EntryRecord, Labels, NewEntry, check_tlp
 from raqib.signals import SignalRegistry
+from raqib.stixids import RAQIB_NAMESPACE as RAQIB_NAMESPACE
+from raqib.stixids import indicator_id as indicator_id
+from raqib.stixids import stix_id
 
-RAQIB_NAMESPACE = uuid.UUID("6f1b9a52-3c1e-4e0b-9d43-7a8f2c5e1b90")
 EXTENSION_ID = "extension-definition--0b6c5d3e-9a4f-4c7e-8b21-5f3d2e1a9c47"
 # The extension's normative definition, as plain text (STIX allows a URL or text): this project has
 # no public address yet.
@@ -70,13 +72,7 @@ def stix_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _id(kind: str, name: str) -> str:
-    return f"{kind}--{uuid.uuid5(RAQIB_NAMESPACE, name)}"
-
-
-def indicator_id(bank: str, signal_type: str, value: str) -> str:
-    """The deterministic id of an entry's indicator."""
-    return _id("indicator", f"{bank}|{signal_type}|{value}")
+_id = stix_id
 
 
 def threat_actor_id(name: str) -> str:
@@ -149,7 +145,7 @@ def indicator_for(bank: BankInfo, entry: EntryRecord) -> dict[str, Any]:
     indicator: dict[str, Any] = {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": indicator_id(bank.name, entry.signal_type, entry.value),
+        "id": entry.stix_id or indicator_id(bank.name, entry.signal_type, entry.value),
         "created_by_ref": IDENTITY_ID,
         "created": when,
         "modified": when,
@@ -247,10 +243,12 @@ def bank_bundle(bank: BankInfo, entries: Iterable[EntryRecord]) -> dict[str, Any
 
 @dataclass(frozen=True)
 class StixImport:
-    """What a STIX import yields: the entries, and how many indicators were skipped."""
+    """What a STIX import yields: the entries to add, how many indicators were skipped, and the
+    signals of revoked indicators (to remove)."""
 
     entries: list[NewEntry]
     skipped: int
+    revoked: list[NewEntry] = field(default_factory=list)
 
 
 def import_objects(objects: Iterable[dict[str, Any]], registry: SignalRegistry) -> StixImport:
@@ -267,16 +265,36 @@ def import_objects(objects: Iterable[dict[str, Any]], registry: SignalRegistry) 
         and o.get("target_ref") in actors
     }
     entries: dict[tuple[str, str], NewEntry] = {}
+    revoked: dict[tuple[str, str], NewEntry] = {}
     skipped = 0
-    for obj in items:
-        if obj.get("type") != "indicator":
-            continue
+    for obj in _latest_versions(items):
         entry = _entry(obj, registry, str(entity_of.get(obj.get("id"), "")))
         if entry is None:
             skipped += 1
+        elif obj.get("revoked") is True:
+            revoked.setdefault((entry.signal_type, entry.value), entry)
         else:
             entries.setdefault((entry.signal_type, entry.value), entry)
-    return StixImport(list(entries.values()), skipped)
+    for key in revoked:
+        entries.pop(key, None)
+    return StixImport(list(entries.values()), skipped, list(revoked.values()))
+
+
+def _latest_versions(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The indicators, one per id: the version modified last (a revocation wins a tie)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for obj in items:
+        if obj.get("type") != "indicator":
+            continue
+        key = str(obj.get("id"))
+        held = latest.get(key)
+        if held is None or _version_key(obj) >= _version_key(held):
+            latest[key] = obj
+    return list(latest.values())
+
+
+def _version_key(obj: dict[str, Any]) -> tuple[str, bool]:
+    return str(obj.get("modified") or obj.get("created") or ""), obj.get("revoked") is True
 
 
 def objects_to_entries(
@@ -293,16 +311,21 @@ def _entry(obj: dict[str, Any], registry: SignalRegistry, entity: str) -> NewEnt
             signal_type = registry.get(str(extension.get("signal_type", "")))
             labels = Labels.from_mapping(dict(extension.get("labels") or {}))
             value = signal_type.normalize(str(extension.get("signal", "")))
-            return NewEntry(signal_type.name, value, labels)
+            return NewEntry(signal_type.name, value, labels, _indicator_id(obj))
         parsed = parse_pattern(str(obj.get("pattern", "")))
         if parsed is None or obj.get("pattern_type", "stix") != "stix":
             return None
         signal_type = registry.get(parsed[0])
-        return NewEntry(
-            signal_type.name, signal_type.normalize(parsed[1]), Labels(entity=entity.strip())
-        )
+        value = signal_type.normalize(parsed[1])
+        return NewEntry(signal_type.name, value, Labels(entity=entity.strip()), _indicator_id(obj))
     except (ValueError, InputError, TypeError):
         return None
+
+
+def _indicator_id(obj: dict[str, Any]) -> str:
+    """The indicator's own id, kept so the entry is the same object wherever it is shared."""
+    found = obj.get("id")
+    return found if isinstance(found, str) and found.startswith("indicator--") else ""
 
 
 def parse_pattern(pattern: str) -> tuple[str, str] | None:

@@ -23,9 +23,10 @@ from raqib import banking
 from raqib.errors import InputError, NotFoundError
 from raqib.exchange import stix
 from raqib.exchange.partners import Collection
-from raqib.records import EntryRecord, Labels
+from raqib.records import EntryRecord
 from raqib.review import audit
 from raqib.signals import SignalRegistry
+from raqib.store.banks import entry_record
 from raqib.store.models import Entry, utcnow
 from raqib.store.models import as_utc as _utc
 
@@ -337,24 +338,11 @@ def _entries(
             )
         rows = list(session.scalars(query.order_by(Entry.added_at, Entry.id).limit(_CHUNK)))
         for row in rows:
-            yield _record(row, collection.bank.name)
+            yield entry_record(row, collection.bank.name)
         if len(rows) < _CHUNK:
             return
         after = (rows[-1].added_at, rows[-1].id)
         session.expunge_all()
-
-
-def _record(row: Entry, bank_name: str) -> EntryRecord:
-    labels = Labels(
-        entity=row.entity,
-        behaviours=tuple(b for b in row.behaviours.split(",") if b),
-        tier=row.tier,
-        source=row.source,
-        note=row.note,
-    )
-    return EntryRecord(
-        int(row.id), bank_name, row.signal_type, row.value, labels, _utc(row.added_at)
-    )
 
 
 def _version(obj: dict[str, Any]) -> str:

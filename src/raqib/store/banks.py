@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from raqib.errors import ConflictError, NotFoundError
 from raqib.records import BankInfo, EntryRecord, Labels, NewEntry, check_tlp
+from raqib.stixids import indicator_id
 from raqib.store.changes import ADD, CHUNK, REMOVE, log_changes
-from raqib.store.models import Bank, Entry, utcnow
+from raqib.store.models import Bank, Entry, EntryRevocation, utcnow
 
 
 def value_key(value: str) -> str:
@@ -75,6 +76,12 @@ class BankRepository:
         self.session.flush()
         return _info(bank, self._count(bank.id))
 
+    def set_origin(self, name: str, partner: str, remote_collection: str) -> None:
+        """Mark a bank as pulled from a partner's TAXII collection."""
+        bank = self._row(name)
+        bank.partner, bank.remote_collection = partner, remote_collection
+        self.session.flush()
+
     def delete(self, name: str) -> int:
         bank = self._row(name)
         removed = 0
@@ -94,7 +101,7 @@ class BankRepository:
         fresh = [(key, e) for key, e in unique.items() if key not in existing]
         added_ids: list[int] = []
         for start in range(0, len(fresh), CHUNK):
-            added_ids.extend(self._insert(bank.id, fresh[start : start + CHUNK]))
+            added_ids.extend(self._insert(bank, fresh[start : start + CHUNK]))
         return AddResult(len(added_ids), len(entries) - len(added_ids), tuple(added_ids))
 
     def remove_signal(self, name: str, signal_type: str, value: str) -> int:
@@ -106,15 +113,33 @@ class BankRepository:
         )
         ids = [int(i) for i in self.session.scalars(query)]
         if ids:
+            self._revoke(bank, ids)
             log_changes(self.session, signal_type, ids, REMOVE)
             self.session.execute(delete(Entry).where(Entry.id.in_(ids)))
         return len(ids)
+
+    def _revoke(self, bank: Bank, ids: list[int]) -> None:
+        """Keep a revocation of each entry about to be removed (TAXII serves them)."""
+        now = utcnow()
+        rows = self.session.scalars(select(Entry).where(Entry.id.in_(ids)))
+        self.session.add_all(
+            EntryRevocation(
+                bank_id=bank.id,
+                stix_id=row.stix_id or indicator_id(bank.name, row.signal_type, row.value),
+                signal_type=row.signal_type,
+                value=row.value,
+                added_at=row.added_at,
+                revoked_at=now,
+            )
+            for row in rows
+        )
+        self.session.flush()
 
     def entries(self, name: str) -> Iterator[EntryRecord]:
         bank = self._row(name)
         query = select(Entry).where(Entry.bank_id == bank.id).order_by(Entry.id)
         for row in self.session.scalars(query.execution_options(yield_per=CHUNK)):
-            yield _record(row, bank.name)
+            yield entry_record(row, bank.name)
 
     def entries_page(self, name: str, after_id: int = 0, limit: int = 100) -> list[EntryRecord]:
         """A page of a bank's entries in id order, after `after_id`."""
@@ -125,7 +150,7 @@ class BankRepository:
             .order_by(Entry.id)
             .limit(limit)
         )
-        return [_record(row, bank.name) for row in self.session.scalars(query)]
+        return [entry_record(row, bank.name) for row in self.session.scalars(query)]
 
     def find_exact(self, signal_type: str, value: str) -> list[tuple[EntryRecord, BankInfo]]:
         query = (
@@ -133,7 +158,9 @@ class BankRepository:
             .join(Bank, Entry.bank_id == Bank.id)
             .where(Entry.signal_type == signal_type, Entry.value_key == value_key(value))
         )
-        return [(_record(e, b.name), _info(b, 0)) for e, b in self.session.execute(query).all()]
+        return [
+            (entry_record(e, b.name), _info(b, 0)) for e, b in self.session.execute(query).all()
+        ]
 
     def by_ids(self, ids: Sequence[int]) -> dict[int, tuple[EntryRecord, BankInfo]]:
         found: dict[int, tuple[EntryRecord, BankInfo]] = {}
@@ -144,12 +171,12 @@ class BankRepository:
                 .where(Entry.id.in_(list(ids[start : start + CHUNK])))
             )
             for entry, bank in self.session.execute(query).all():
-                found[entry.id] = (_record(entry, bank.name), _info(bank, 0))
+                found[entry.id] = (entry_record(entry, bank.name), _info(bank, 0))
         return found
 
-    def _insert(self, bank_id: int, batch: list[tuple[tuple[str, str], NewEntry]]) -> list[int]:
+    def _insert(self, bank: Bank, batch: list[tuple[tuple[str, str], NewEntry]]) -> list[int]:
         now = utcnow()
-        rows = [_row_values(bank_id, key, entry, now) for key, entry in batch]
+        rows = [_row_values(bank, key, entry, now) for key, entry in batch]
         result = self.session.execute(insert(Entry).returning(Entry.id, Entry.signal_type), rows)
         by_type: dict[str, list[int]] = {}
         for entry_id, signal_type in result:
@@ -200,10 +227,11 @@ def _check_name(name: str) -> str:
     return clean
 
 
-def _row_values(bank_id: int, key: tuple[str, str], entry: NewEntry, now: Any) -> dict[str, Any]:
+def _row_values(bank: Bank, key: tuple[str, str], entry: NewEntry, now: Any) -> dict[str, Any]:
     labels = entry.labels
     return {
-        "bank_id": bank_id,
+        "bank_id": bank.id,
+        "stix_id": entry.stix_id or indicator_id(bank.name, entry.signal_type, entry.value),
         "signal_type": entry.signal_type,
         "value": entry.value,
         "value_key": key[1],
@@ -228,10 +256,13 @@ def _info(bank: Bank, count: int) -> BankInfo:
         thresholds={str(k): float(v) for k, v in (bank.thresholds or {}).items()},
         created_at=bank.created_at,
         entry_count=count,
+        partner=bank.partner,
+        remote_collection=bank.remote_collection,
     )
 
 
-def _record(entry: Entry, bank_name: str) -> EntryRecord:
+def entry_record(entry: Entry, bank_name: str) -> EntryRecord:
+    """The record of an entry row (bank_name: its bank's name)."""
     labels = Labels(
         entity=entry.entity,
         behaviours=tuple(b for b in entry.behaviours.split(",") if b),
@@ -239,4 +270,12 @@ def _record(entry: Entry, bank_name: str) -> EntryRecord:
         source=entry.source,
         note=entry.note,
     )
-    return EntryRecord(entry.id, bank_name, entry.signal_type, entry.value, labels, entry.added_at)
+    return EntryRecord(
+        entry.id,
+        bank_name,
+        entry.signal_type,
+        entry.value,
+        labels,
+        entry.added_at,
+        entry.stix_id or indicator_id(bank_name, entry.signal_type, entry.value),
+    )

@@ -61,6 +61,9 @@ class Bank(Base):
     match_rotations: Mapped[bool] = mapped_column(Boolean, default=True)
     thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # schema 0007: set on a bank pulled from a partner (`raqib sync`): who, and which collection
+    partner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    remote_collection: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
     entries: Mapped[list[Entry]] = relationship(
         back_populates="bank", cascade="all, delete-orphan", passive_deletes=True
@@ -75,6 +78,7 @@ class Entry(Base):
         UniqueConstraint("bank_id", "signal_type", "value_key", name="uq_entry_signal"),
         Index("ix_entries_lookup", "signal_type", "value_key"),
         Index("ix_entries_bank_added", "bank_id", "added_at", "id"),  # TAXII paging (0006)
+        Index("ix_entries_stix_id", "stix_id"),  # TAXII object lookups, feedback (0007)
         {"sqlite_autoincrement": True},  # ids are never reused: indexes key on them
     )
 
@@ -90,8 +94,31 @@ class Entry(Base):
     source: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # schema 0007: the STIX indicator id (minted from bank, type and value, or kept from the
+    # partner it was pulled from); null only in rows written before 0007 and not yet backfilled
+    stix_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
     bank: Mapped[Bank] = relationship(back_populates="entries")
+
+
+class EntryRevocation(Base):
+    """A signal removed from a bank (schema 0007): partners reading the bank over TAXII are
+    told with a revoked version of its indicator, dated `revoked_at`."""
+
+    __tablename__ = "entry_revocations"
+    __table_args__ = (
+        Index("ix_entry_revocations_bank_revoked", "bank_id", "revoked_at", "id"),
+        Index("ix_entry_revocations_stix_id", "stix_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="CASCADE"))
+    stix_id: Mapped[str] = mapped_column(String(80))
+    signal_type: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # of the removed entry
+    revoked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class IndexChange(Base):

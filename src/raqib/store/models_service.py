@@ -389,3 +389,68 @@ class BankShare(Base):
     )
     can_write: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- feedback and quarantine (schema 0007) -----------------------------------------------------
+
+
+class EntryFeedback(Base):
+    """What one partner (or "" for this instance's reviewers) said about one indicator: its
+    latest opinion (STIX opinion vocabulary) and how many times it saw the signal."""
+
+    __tablename__ = "entry_feedback"
+    __table_args__ = (UniqueConstraint("stix_id", "partner", name="uq_entry_feedback"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    stix_id: Mapped[str] = mapped_column(String(80), index=True)  # the indicator
+    partner: Mapped[str] = mapped_column(String(100), default="")
+    opinion: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    sightings: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackOutbox(Base):
+    """A STIX opinion or sighting waiting to be sent to the partner an indicator came from."""
+
+    __tablename__ = "feedback_outbox"
+    __table_args__ = (Index("ix_feedback_outbox_pending", "partner", "sent_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    partner: Mapped[str] = mapped_column(String(100))
+    collection: Mapped[str] = mapped_column(String(200), default="")  # the bank it came through
+    stix_object: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class EntryMatchCount(Base):
+    """How many items matched an entry in one minute: the flood check reads recent minutes."""
+
+    __tablename__ = "entry_match_counts"
+
+    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    minute: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    matches: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class SignalQuarantine(Base):
+    """An entry whose matches flooded in: while `released_at` is null its matches open one
+    review of the signal instead of acting on each item."""
+
+    __tablename__ = "signal_quarantine"
+    __table_args__ = (Index("ix_signal_quarantine_entry", "entry_id", "released_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    bank: Mapped[str] = mapped_column(String(100))
+    signal_type: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    matches: Mapped[int] = mapped_column(BigInteger, default=0)  # held back while quarantined
+    quarantined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    release_note: Mapped[str] = mapped_column(Text, default="")
