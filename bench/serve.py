@@ -434,16 +434,21 @@ def _insert(store: Store, hashes: np.ndarray, keys: np.ndarray) -> int:
 def _rows(
     bank_id: int, first_id: int, hashes: np.ndarray, keys: np.ndarray, lo: int
 ) -> list[tuple[Any, ...]]:
+    from raqib.stixids import indicator_id
+
     now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
     values, digests = _hexes(hashes[lo : lo + CHUNK]), _hexes(keys[lo : lo + CHUNK])
     return [
-        (first_id + lo + i, bank_id, "pdq", v, k, "", "", None, "bench", "", now)
-        for i, (v, k) in enumerate(zip(values, digests, strict=True))
+        (first_id + lo + i, bank_id, "pdq", v, k, "", "", None, "bench", "", now, sid)
+        for i, (v, k, sid) in enumerate(
+            zip(values, digests, (indicator_id(BANK, "pdq", v) for v in values), strict=True)
+        )
     ]
 
 
 ENTRY_COLUMNS = (
-    "id, bank_id, signal_type, value, value_key, entity, behaviours, tier, source, note, added_at"
+    "id, bank_id, signal_type, value, value_key, entity, behaviours, tier, source, note, added_at, "
+    "stix_id"
 )
 
 
@@ -458,7 +463,7 @@ def _insert_sqlite(
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
     conn.execute("BEGIN")
-    marks = ",".join("?" * 11)
+    marks = ",".join("?" * 12)
     n = hashes.shape[0]
     for lo in range(0, n, CHUNK):
         rows = _rows(bank_id, first_id, hashes, keys, lo)

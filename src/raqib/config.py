@@ -45,6 +45,9 @@ class Settings:
     sync_interval_seconds: int = 900  # the service syncs with partners this often; 0 = never
     flood_matches: int = 200  # an entry matching more items than this ...
     flood_window_minutes: int = 10  # ... within this many minutes is quarantined for review
+    # --- evidence ---
+    evidence_retention_days: int = 183  # TCO Regulation Art. 6: six months after removal
+    preserve_on_remove: bool = True  # a "remove" decision preserves the item as evidence
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -75,6 +78,9 @@ class Settings:
             sync_interval_seconds=_int(env, "RAQIB_SYNC_INTERVAL_SECONDS", 900),
             flood_matches=_int(env, "RAQIB_FLOOD_MATCHES", 200),
             flood_window_minutes=_int(env, "RAQIB_FLOOD_WINDOW_MINUTES", 10),
+            evidence_retention_days=_int(env, "RAQIB_EVIDENCE_RETENTION_DAYS", 183),
+            preserve_on_remove=env.get("RAQIB_PRESERVE_ON_REMOVE", "1").lower()
+            not in {"0", "false", "no"},
         )
 
     @property

@@ -454,3 +454,35 @@ class SignalQuarantine(Base):
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     release_note: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- evidence preservation (schema 0008) -------------------------------------------------------
+
+
+class EvidenceRecord(Base):
+    """One preserved object: original bytes kept content-addressed under RAQIB_HOME/evidence
+    (`sha256`), what it is and where it came from, when it was captured and until when it must
+    be kept. Its chain of custody is the audit trail's events on ("evidence", id)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        Index("ix_evidence_retain", "purged_at", "retain_until"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # item | media | finding | page | file
+    case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    platform: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    source: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # source metadata
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it is kept (e.g. TCO Art. 6)
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    captured_by: Mapped[str] = mapped_column(String(200))
+    retain_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)  # never purged while set
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
