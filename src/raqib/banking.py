@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,41 @@ def revoke_entries(
         details = {"how": how, "revoked": len(revoked), "removed": removed}
         audit.append(session, actor, "entry.remove", "bank", bank, details)
     return removed
+
+
+@dataclass(frozen=True)
+class PartnerApplied:
+    """What a partner's page did to a bank (see apply_partner_entries)."""
+
+    added: int
+    already_present: int
+    removed: int
+    kept_revoked: int  # indicators this bank revoked earlier: not added back
+
+
+def apply_partner_entries(
+    session: Session,
+    actor: str,
+    bank: str,
+    entries: Sequence[NewEntry],
+    revoked: Sequence[NewEntry],
+    how: str,
+) -> PartnerApplied:
+    """Apply a partner's indicators to a bank (a pull, or a partner's TAXII POST): add the
+    entries, except indicators this bank revoked already (STIX never un-revokes: a partner's
+    stale copy must not bring a removed signal back), and remove the signals of revoked
+    indicators only where the bank's entry is that same indicator."""
+    repository = BankRepository(session)
+    fresh = repository.not_revoked(bank, entries)
+    added = add_to_bank(session, actor, bank, fresh, how=how) if fresh else None
+    gone = repository.same_indicators(bank, revoked)
+    removed = revoke_entries(session, actor, bank, gone, how=how)
+    return PartnerApplied(
+        added.added if added else 0,
+        added.already_present if added else 0,
+        removed,
+        len(entries) - len(fresh),
+    )
 
 
 _LISTED_IDS = 100  # an audit event lists the ids of a small addition, counts a large one

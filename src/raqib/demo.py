@@ -1,8 +1,10 @@
 """`make demo`: generate a synthetic corpus (images, videos, texts, posts, saved pages), build
 sample banks from part of it with the `raqib` command, scan the corpus and check that every
 planted near-duplicate (and no unrelated file) was found, that the page with an injected loader
-was caught, and show how the labelled posts' contexts came out; then start the service with a
-seeded admin and run items, a report and a decision through it (raqib.demo_service).
+was caught, and show how the labelled posts' contexts came out; scan a synthetic Telegram
+export and X sample, find the planted re-spawn chain, refuse a zip's climbing members and write
+the campaign report (raqib.demo_sources); then start the service with a seeded admin and run
+items, a report and a decision through it (raqib.demo_service).
 Everything is generated; no real extremist media or text is involved.
 
 `python -m raqib.demo --serve` (`make demo-serve`) keeps the service running at the end."""
@@ -20,6 +22,7 @@ from pathlib import Path
 from rich.console import Console
 
 from raqib.demo_service import demo_service
+from raqib.demo_sources import demo_sources
 from raqib.demo_text import TextSet, check_texts, write_known_list, write_texts
 from raqib.synthetic import CorpusManifest, write_corpus
 from raqib.synthetic_text import write_labelled
@@ -55,7 +58,7 @@ def write_videos(root: Path) -> VideoSet:
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     console.print(f"[bold cyan]$ raqib {' '.join(args)}[/]")
     done = subprocess.run([str(RAQIB), *args], env=env, text=True, capture_output=True)
-    if done.stdout.strip() and args[0] != "scan":
+    if done.stdout.strip() and args[0] != "scan" and "--json" not in args:
         console.print(done.stdout.rstrip(), markup=False, highlight=False)
     if done.stderr.strip():
         console.print(done.stderr.rstrip(), markup=False, highlight=False)
@@ -136,9 +139,11 @@ def main() -> None:
     console.print(scan.stdout.rstrip(), markup=False, highlight=False)
     ok = check(findings, corpus, videos, texts)
     console.print(f"\nfindings: {findings}\nreport:   {report.resolve()}")
+    console.print("\n[bold]Telegram and X exports: a re-spawn chain, a hostile zip, a report[/]")
+    sources_ok = demo_sources(run, env, console, DEMO_DIR)
     console.print("\n[bold]the service[/]")
     service_ok = demo_service(run, str(RAQIB), env, console, keep_serving)
-    raise SystemExit(0 if ok and service_ok else 1)
+    raise SystemExit(0 if ok and sources_ok and service_ok else 1)
 
 
 if __name__ == "__main__":

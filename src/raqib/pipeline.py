@@ -1,7 +1,9 @@
 """Item -> Finding: hash a file into signals, assess its text, then match and judge. No I/O
 beyond reading the file being hashed; hashing is a pure function that worker processes can run.
 
-A file is one item, except a JSON/JSONL file of posts, which is one item per post."""
+What is hashed comes from `raqib.sources`: a file, a post's text, or a media file attached to a
+post (`hash_item`); the item fields the source knew (platform, author, time, reply and forward
+links, ...) are carried into the finding's `item`."""
 
 from __future__ import annotations
 
@@ -15,19 +17,20 @@ from typing import TYPE_CHECKING, Any
 from raqib.config import Settings
 from raqib.content.detect import detect_kind
 from raqib.content.kinds import Content, ContentKind
-from raqib.content.text import DecodedText, read_text_file
+from raqib.content.text import read_text_file
 from raqib.errors import RaqibError
 from raqib.policy import verdict
 from raqib.signals import NoSignal, Signal, SignalRegistry, SignalType, default_registry
 from raqib.signals.filehash import DigestSignalType, file_digests
+from raqib.signals.url import canonical_url
 from raqib.sources.folder import WalkError, display_path, regular_file_status
-from raqib.sources.posts import Post, PostError, read_posts
+from raqib.sources.items import SourceItem
 
 if TYPE_CHECKING:
     from raqib.matching import Match, Matcher
     from raqib.text.assess import TextAnalyzer
 
-POST_SUFFIXES = frozenset({".json", ".jsonl", ".ndjson"})
+MAX_URL_SIGNALS = 20  # url signals taken from one post's links
 
 
 @dataclass
@@ -40,13 +43,16 @@ class Hashed:
     signals: list[Signal] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
-    source: str = "file"  # "file", "post" (one post of a JSON/JSONL file) or "api"
+    source: str = "file"  # "file", "post" (a post of a source), "media" (attached) or "api"
     platform: str | None = None  # the platform an item submitted through the API comes from
     external_id: str | None = None
     author: str | None = None
     url: str | None = None
     text: dict[str, Any] | None = None  # the assessment (the finding's `text` field)
     page: dict[str, Any] | None = None  # the page-integrity check of a saved web page
+    # The other item fields a source gave (author_name, author_id, chat, reply_to,
+    # forwarded_from, mentions, hashtags, links, parent, ...): copied into the finding's item.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sha256(self) -> str | None:
@@ -165,64 +171,68 @@ def _file_text(path: Path, kind: ContentKind, result: Hashed, settings: Settings
     return "\n".join(part for part in (page.title, page.text) if part)
 
 
-def hash_path(path: Path, settings: Settings, analyzer: TextAnalyzer | None = None) -> list[Hashed]:
-    """The items of one file, hashed and (with an analyzer) their texts assessed."""
-    if path.suffix.lower() in POST_SUFFIXES and _is_regular(path):
-        return _hash_posts(path, settings, analyzer)
-    return [hash_file(path, settings, analyzer)]
-
-
-def _is_regular(path: Path) -> bool:
-    return not isinstance(regular_file_status(path), WalkError)
-
-
-def _hash_posts(path: Path, settings: Settings, analyzer: TextAnalyzer | None) -> list[Hashed]:
-    shown = display_path(path)
-    try:
-        decoded = read_text_file(path, settings.max_text_bytes)
-    except RaqibError as exc:
-        return [_unreadable(shown, str(exc))]
-    items = [
-        _hash_post(shown, entry, decoded, settings, analyzer)
-        for entry in read_posts(decoded.text, jsonl=path.suffix.lower() != ".json")
-    ]
-    if items:
-        return items
-    return [
-        Hashed(
-            shown,
-            ContentKind.TEXT.value,
-            notes=[{"signal_type": "text", "message": "no posts in the file"}],
-        )
-    ]
-
-
-def _hash_post(
-    shown: str,
-    entry: Post | PostError,
-    decoded: DecodedText,
-    settings: Settings,
-    analyzer: TextAnalyzer | None,
-) -> Hashed:
-    where = f"{shown}#{entry.position}"
-    if isinstance(entry, PostError):
-        return Hashed(
-            where, ContentKind.TEXT.value, errors=[{"stage": "read", "message": entry.message}]
-        )
-    result = Hashed(
-        where,
-        ContentKind.TEXT.value,
-        modified=entry.time,
-        source="post",
-        external_id=entry.external_id,
-        author=entry.author,
-        url=entry.url,
-        errors=[{"stage": "decode", "message": m} for m in decoded.errors],
-    )
-    _hash_text(result, entry.text, settings)
-    if analyzer is not None:
-        result.text = analyzer.assess(entry.text).as_dict()
+def hash_item(item: SourceItem, settings: Settings, analyzer: TextAnalyzer | None = None) -> Hashed:
+    """One item of a source, hashed: a file (or a post's media file) with hash_file, a post's
+    text with the text signals (and url signals for its links), given an analyzer assessed;
+    the item's fields and the reader's errors and notes carried along. Never raises."""
+    meta = dict(item.meta)
+    if item.path is not None:
+        result = hash_file(item.path, settings, analyzer)
+        _rename(result, display_path(item.path), item.where)
+    elif item.text is not None:
+        result = _hash_post_text(item.where, item.text, meta.get("links", []), settings, analyzer)
+    else:
+        result = Hashed(item.where, ContentKind.TEXT.value if item.source == "post" else "file")
+    result.source = item.source
+    if item.source != "file":
+        result.modified = meta.pop("time", None)
+    result.platform = meta.pop("platform", None)
+    result.external_id = meta.pop("external_id", None)
+    result.author = meta.pop("author", None)
+    result.url = meta.pop("url", None)
+    result.extra = meta
+    result.errors[:0] = item.errors
+    result.notes.extend(item.notes)
     return result
+
+
+def _rename(result: Hashed, shown: str, where: str) -> None:
+    """Name the item by its source location, also in its messages."""
+    result.path = where
+    if shown != where:
+        for entry in (*result.errors, *result.notes):
+            entry["message"] = entry["message"].replace(shown, where)
+
+
+def _hash_post_text(
+    where: str, text: str, links: list[str], settings: Settings, analyzer: TextAnalyzer | None
+) -> Hashed:
+    result = Hashed(where, ContentKind.TEXT.value)
+    if len(text.encode("utf-8", "surrogatepass")) > settings.max_text_bytes:
+        result.errors.append(
+            {"stage": "read", "message": f"text longer than {settings.max_text_bytes} bytes"}
+        )
+        return result
+    _hash_text(result, text, settings)
+    _hash_links(result, links)
+    if analyzer is not None and text.strip():
+        result.text = analyzer.assess(text).as_dict()
+    return result
+
+
+def _hash_links(result: Hashed, links: list[str]) -> None:
+    """A url signal for each link of a post, so banks of known urls match the posts that
+    share them; a link that is not a usable url is noted, not an error."""
+    seen: set[str] = set()
+    for link in links[:MAX_URL_SIGNALS]:
+        try:
+            value = canonical_url(link)
+        except ValueError as exc:
+            result.notes.append({"signal_type": "url", "message": str(exc)})
+            continue
+        if value not in seen:
+            seen.add(value)
+            result.signals.append(Signal("url", value))
 
 
 def _unreadable(shown: str, message: str) -> Hashed:
@@ -244,10 +254,11 @@ def build_finding(item_id: str, hashed: Hashed, matches: list[Match]) -> dict[st
         "author": hashed.author,
         "time": hashed.modified,
     }
-    if hashed.source != "file":
+    if hashed.source in ("post", "api"):
         item.update(external_id=hashed.external_id, url=hashed.url)
     if hashed.platform is not None:
         item["platform"] = hashed.platform
+    item.update((k, v) for k, v in hashed.extra.items() if k not in item)
     text = hashed.text or empty_text_assessment()
     return {
         "item": item,

@@ -1,6 +1,9 @@
-"""`raqib scan`: walk a path, hash every file and assess every text on all cores, match every
-enabled bank. Each worker process builds its own text analyzer once, from the indicators the
-scan was given."""
+"""`raqib scan`: read a source (a folder, a file, a Telegram or X export, JSON lines, an
+archive), hash every item and assess every text on all cores, match every enabled bank.
+
+The source is read in this process, streaming, and its items go to the workers in small
+batches with a bounded number in flight, so memory stays flat however large the export. Each
+worker process builds its own text analyzer once, from the indicators the scan was given."""
 
 from __future__ import annotations
 
@@ -13,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from raqib.config import Settings
-from raqib.pipeline import Hashed, finding_for, hash_path
-from raqib.sources.folder import WalkError, display_path, walk_files
+from raqib.pipeline import Hashed, finding_for, hash_item
+from raqib.sources.folder import walk_files
+from raqib.sources.items import SourceItem
+from raqib.sources.reading import read_source
 
 if TYPE_CHECKING:
     from raqib.matching import Matcher
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 IN_FLIGHT_PER_WORKER = 8
+TEXT_BATCH = 64  # post texts hashed per task: one task per post would cost more than the hash
 
 
 @dataclass
@@ -69,25 +75,47 @@ def count_files(root: Path) -> int:
     return sum(1 for _ in walk_files(root))
 
 
+def count_steps(root: Path, source_format: str = "auto") -> int | None:
+    """The progress total of a scan: the number of files of a plain folder (each counts one
+    step, a JSON file of posts too), or None for exports and archives, read as they stream."""
+    from raqib.sources.archives import archive_kind
+    from raqib.sources.detect import detect_format
+
+    if source_format not in ("auto", "folder"):
+        return None
+    if root.is_file() and source_format == "auto" and archive_kind(root) is not None:
+        return None
+    if source_format == "auto" and detect_format(root).format != "folder":
+        return None
+    return count_files(root)
+
+
 def scan(
     root: Path,
     settings: Settings,
     matcher: Matcher,
     progress: Progress | None = None,
     indicators: Sequence[Indicator] | None = None,
+    source_format: str = "auto",
 ) -> Iterator[dict[str, Any]]:
-    """One finding per item under `root` (a file, or a post of a JSON/JSONL file), in walk
-    order; unusable paths become error findings. With `indicators`, texts are assessed."""
-    with _executor(settings, indicators) as executor:
+    """One finding per item of the source at `root` (a file, a post, a media file attached to
+    a post), in source order; unusable paths and records become error findings. With
+    `indicators`, texts are assessed. `source_format` is "auto" or one of
+    raqib.sources.detect.FORMATS. `progress(n)` is called as items finish (see
+    SourceItem.progress)."""
+    with (
+        read_source(root, source_format, settings) as items,
+        _executor(settings, indicators) as executor,
+    ):
         if executor is None:
             _start_worker(settings, indicators)
         number = 0
-        for items in _hash_all(walk_files(root), settings, executor):
-            for hashed in items:
+        for batch in _hash_all(_batches(items), settings, executor):
+            for steps, hashed in batch:
                 number += 1
                 yield finding_for(str(number), hashed, matcher)
-            if progress:
-                progress(1)
+                if progress and steps:
+                    progress(steps)
 
 
 _ANALYZER: TextAnalyzer | None = None  # this process's analyzer, built once by _start_worker
@@ -104,40 +132,46 @@ def _start_worker(settings: Settings, indicators: Sequence[Indicator] | None) ->
     _ANALYZER = TextAnalyzer(indicators, load_model(settings))
 
 
-def _hash_items(path: Path, settings: Settings) -> list[Hashed]:
-    return hash_path(path, settings, _ANALYZER)
+Done = list[tuple[int, Hashed]]  # (progress steps, hashed item) for each item of a batch
+
+
+def _hash_batch(batch: list[SourceItem], settings: Settings) -> Done:
+    return [(item.progress, hash_item(item, settings, _ANALYZER)) for item in batch]
+
+
+def _batches(items: Iterable[SourceItem]) -> Iterator[list[SourceItem]]:
+    """Files one per batch (hashing one can take seconds); texts and errors up to TEXT_BATCH."""
+    batch: list[SourceItem] = []
+    for item in items:
+        if item.path is not None:
+            if batch:
+                yield batch
+                batch = []
+            yield [item]
+            continue
+        batch.append(item)
+        if len(batch) >= TEXT_BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _hash_all(
-    paths: Iterable[Path | WalkError], settings: Settings, executor: Executor | None
-) -> Iterator[list[Hashed]]:
+    batches: Iterable[list[SourceItem]], settings: Settings, executor: Executor | None
+) -> Iterator[Done]:
     if executor is None:
-        for path in paths:
-            yield (
-                [_walk_error(path)] if isinstance(path, WalkError) else _hash_items(path, settings)
-            )
+        for batch in batches:
+            yield _hash_batch(batch, settings)
         return
-    window: deque[Future[list[Hashed]] | list[Hashed]] = deque()
+    window: deque[Future[Done]] = deque()
     limit = settings.worker_count * IN_FLIGHT_PER_WORKER
-    for path in paths:
-        if isinstance(path, WalkError):
-            window.append([_walk_error(path)])
-        else:
-            window.append(executor.submit(_hash_items, path, settings))
+    for batch in batches:
+        window.append(executor.submit(_hash_batch, batch, settings))
         while len(window) >= limit:
-            yield _result(window.popleft())
+            yield window.popleft().result()
     while window:
-        yield _result(window.popleft())
-
-
-def _result(slot: Future[list[Hashed]] | list[Hashed]) -> list[Hashed]:
-    return slot.result() if isinstance(slot, Future) else slot
-
-
-def _walk_error(error: WalkError) -> Hashed:
-    return Hashed(
-        display_path(error.path), "file", errors=[{"stage": "read", "message": error.message}]
-    )
+        yield window.popleft().result()
 
 
 class _NoExecutor:

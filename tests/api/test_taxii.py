@@ -4,6 +4,7 @@ partner sees only what is shared with it; a wrong key is refused with 401."""
 
 from __future__ import annotations
 
+import base64
 import random
 import time
 
@@ -15,8 +16,8 @@ from taxii2client.v21 import Collection, Server, as_pages
 
 from raqib import banking
 from raqib.exchange.partners import add_partner, collection_id, share_bank
-from raqib.exchange.taxii import MEDIA_TAXII, parse_timestamp
-from raqib.records import Labels, NewEntry
+from raqib.exchange.taxii import MEDIA_TAXII, parse_timestamp, timestamp
+from raqib.records import EntryRecord, Labels, NewEntry
 from raqib.store.banks import BankRepository
 from service_helpers import Service
 
@@ -192,3 +193,44 @@ def test_write_share_adds_objects_and_reports_a_status(service: Service) -> None
             0
         ].get_status(status.id)
     assert hidden.value.response.status_code == 404
+
+
+def _raw_cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def test_pages_hold_at_most_limit_objects_and_cursors_are_checked(service: Service) -> None:
+    keys = _setup(service)
+    collection = _collection(service, keys["alpha"])
+    whole = collection.get_objects(limit=1000)["objects"]
+    # the first entries give three objects each (indicator, threat-actor, relationship); a
+    # threat-actor is repeated on each page with an entry labelled with it
+    pages = list(as_pages(collection.get_objects, per_request=2))
+    assert all(len(page["objects"]) == 2 for page in pages[:-1])
+    paged = [o for page in pages for o in page["objects"]]
+    assert [o for o in paged if o["type"] != "threat-actor"] == [
+        o for o in whole if o["type"] != "threat-actor"
+    ]
+    assert {o["id"] for o in paged} == {o["id"] for o in whole}
+    base = f"{service.base}/taxii2/api/collections/{collection_id('shared-a')}/objects/"
+    auth = httpx.BasicAuth("alpha", keys["alpha"])
+    with httpx.Client(timeout=30, auth=auth) as client:
+        for bogus in ("2026-01-01T00:00:00Z|9|1|0", "2026-01-01T00:00:00Z|1|-1|0", "x|1|1|0"):
+            refused = client.get(base, params={"next": _raw_cursor(bogus)})
+            assert refused.status_code == 400, bogus
+            assert "start again" in refused.json()["title"]
+        # the older two-part cursor (time|entry id, that entry served) is still read
+        entry = _first_entry(service)
+        cursor = _raw_cursor(f"{timestamp(entry.added_at)}|{entry.id}")
+        older = client.get(base, params={"next": cursor, "limit": 1000})
+        assert older.status_code == 200
+        rest = [o for o in older.json()["objects"] if o["type"] == "indicator"]
+        assert [o["id"] for o in rest] == [o["id"] for o in _indicators(whole)[1:]]
+        wrong_version = client.get(base, params={"match[version]": "latest"})
+        assert wrong_version.status_code == 400
+        assert "match[version]" in wrong_version.json()["title"]
+
+
+def _first_entry(service: Service) -> EntryRecord:
+    with service.database.session() as session:
+        return BankRepository(session).entries_page("shared-a", 0, 1)[0]

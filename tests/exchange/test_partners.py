@@ -4,6 +4,7 @@ TLP red, a partner's view holds only its shares, and the CLI commands do the sam
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from conftest import Cli
 from raqib import banking
@@ -21,6 +22,7 @@ from raqib.exchange.partners import (
 )
 from raqib.review import audit
 from raqib.store.db import Database
+from raqib.store.models_service import Partner
 
 
 def partner_principal(name: str) -> Principal:
@@ -107,3 +109,16 @@ def test_cli_partner_add_list_and_bank_share(cli: Cli) -> None:
     assert refused.code == 2 and "red" in refused.stderr
     assert run("bank", "unshare", "shared", "alpha").code == 0
     assert run("bank", "unshare", "shared", "alpha").code == 2
+
+
+def test_cli_partner_update_sets_the_url_and_the_key(cli: Cli, database: Database) -> None:
+    assert cli("partner", "add", "beta").code == 0
+    updated = cli("partner", "update", "beta", "--taxii", "https://b.test/taxii2/",
+                  "--remote-key-stdin", stdin="rqb_remote_placeholder\n")  # fmt: skip
+    assert updated.code == 0, updated.stderr
+    with database.session() as session:
+        row = session.scalar(select(Partner).where(Partner.name == "beta"))
+        assert row is not None and row.taxii_url == "https://b.test/taxii2/"
+        assert row.remote_key == "rqb_remote_placeholder"
+    assert cli("partner", "update", "beta").code == 2  # nothing to change
+    assert cli("partner", "update", "nobody", "--taxii", "https://c.test/").code != 0

@@ -18,12 +18,13 @@ import pytest
 from raqib import banking
 from raqib.config import Settings
 from raqib.exchange import partners
-from raqib.exchange.sync import pull_partner
+from raqib.exchange.sync import mirror_name, pull_partner
 from raqib.records import NewEntry
 from raqib.signals import SignalRegistry
 from raqib.store.banks import BankRepository
 from raqib.store.db import Database
 from service_helpers import Service, run_service
+from two_instances import own_database_url
 
 RAQIB_BIN = Path(sys.executable).with_name("raqib")
 BANK = "shared"
@@ -55,14 +56,13 @@ class Instance:
 
 @pytest.fixture
 def instance_b(tmp_path: Path) -> Iterator[Instance]:
-    """A second Raqib, always on SQLite, with its own home."""
-    settings = Settings(
-        home=tmp_path / "home-b", database_url=f"sqlite:///{tmp_path / 'b.db'}", workers=1
-    )
-    with run_service(settings) as (base, _app):
-        database = Database.from_settings(settings)
-        yield Instance(settings, database, base)
-        database.dispose()
+    """A second Raqib with its own home and database (of the kind the tests run on)."""
+    with own_database_url(tmp_path, "b") as url:
+        settings = Settings(home=tmp_path / "home-b", database_url=url, workers=1)
+        with run_service(settings) as (base, _app):
+            database = Database.from_settings(settings)
+            yield Instance(settings, database, base)
+            database.dispose()
 
 
 def _share_from_a(service: Service) -> str:
@@ -161,3 +161,15 @@ def test_sync_command_pulls_what_is_new(service: Service, instance_b: Instance) 
     refused = b.run("sync", "c")
     assert refused.returncode == 2
     assert "answered 401" in refused.stderr
+
+
+def test_any_collection_title_gives_a_bank_name_of_its_own(database: Database) -> None:
+    titles = ["shared", "a/b", "a\\b", "line\nbreak", "tab\there", " spaced ", "x" * 300, "a-b"]
+    names = [mirror_name("partner", title) for title in titles]
+    assert names[0] == "partner-shared" and names[-1] == "partner-a-b"
+    assert len(set(names)) == len(names)  # "a/b" and "a-b" do not share a bank
+    with database.session(write=True) as session:
+        for name in names:
+            assert (
+                banking.create_bank(session, "system:test", name, "", "amber", False).name == name
+            )

@@ -16,9 +16,22 @@ from starlette.routing import Route
 from raqib import __version__
 from raqib.api.errors import install_error_handlers
 from raqib.api.metrics import MetricsMiddleware
-from raqib.api.routes import audit, banks, cases, health, items, session, signals, taxii
+from raqib.api.routes import (
+    audit,
+    banks,
+    cases,
+    evidence,
+    health,
+    items,
+    quarantine,
+    session,
+    signals,
+    taxii,
+)
 from raqib.api.state import ServiceState
 from raqib.config import Settings
+from raqib.evidence.retention import RetentionWorker
+from raqib.exchange.sync_runs import SyncScheduler
 from raqib.review.batches import JobRunner, requeue_running
 from raqib.review.delivery import Deliverer
 from raqib.web.auth import install_page_handlers
@@ -29,7 +42,10 @@ API_PREFIX = "/api/v1"
 # Every router of the app with its prefix (a test walks these to check each route's role).
 ROUTERS = (
     ("", health.router),
-    *((API_PREFIX, module.router) for module in (signals, items, banks, cases, audit, session)),
+    *(
+        (API_PREFIX, module.router)
+        for module in (signals, items, banks, cases, audit, session, quarantine, evidence)
+    ),
     (taxii.PREFIX, taxii.router),
 )
 
@@ -100,6 +116,11 @@ def _start_workers(state: ServiceState) -> _Workers:
     workers.start("raqib-jobs", lambda: runner.run(workers.stop_event, state.jobs_event))
     workers.start("raqib-delivery", lambda: deliverer.run(workers.stop_event))
     workers.closing.append(deliverer.close)
+    retention = RetentionWorker(state.database, state.settings)  # the daily evidence purge
+    workers.start("raqib-retention", lambda: retention.run(workers.stop_event))
+    if state.settings.sync_interval_seconds > 0:  # 0 turns the scheduled sync off
+        syncer = SyncScheduler(state.database, state.settings, state.registry)
+        workers.start("raqib-sync", lambda: syncer.run(workers.stop_event))
     return workers
 
 

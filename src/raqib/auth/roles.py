@@ -21,6 +21,7 @@ class Permission(StrEnum):
     USERS_MANAGE = "users.manage"  # users and API keys
     METRICS = "metrics"
     SHARING = "sharing"  # TAXII collections shared with a partner
+    EVIDENCE = "evidence"  # preserved evidence: list, read, download, hold (admin only)
 
 
 ROLES = ("admin", "curator", "reviewer", "lead", "submitter", "partner")

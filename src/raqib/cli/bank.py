@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -180,7 +181,9 @@ def remove(
 def import_command(
     name: str,
     file: Path,
-    fmt: ListFormat = typer.Option(None, "--format", "-f", help="te, csv, jsonl or stix."),
+    fmt: ListFormat = typer.Option(
+        None, "--format", "-f", help="te, csv, jsonl, stix, misp (a MISP event) or tat."
+    ),
     json_out: bool = JSON_OPTION,
 ) -> None:
     """Import a hash list: all or nothing; importing the same file twice adds nothing."""
@@ -195,7 +198,11 @@ def import_command(
 def export(
     name: str,
     fmt: ListFormat = typer.Option(
-        ListFormat.TE, "--format", "-f", help="te, csv, jsonl or stix (a STIX 2.1 bundle)."
+        ListFormat.TE,
+        "--format",
+        "-f",
+        help="te, csv, jsonl, stix (a STIX 2.1 bundle), misp (a MISP event) or tat (Tech "
+        "Against Terrorism hash-list CSV).",
     ),
     output: Path = typer.Option(None, "--output", "-o", help="File to write (default stdout)."),
 ) -> None:
@@ -208,8 +215,13 @@ def export(
         if output is None:
             write_entries(entries, fmt, sys.stdout, bank)
             return
-        with output.open("w", encoding="utf-8", newline="") as handle:
-            count = write_entries(entries, fmt, handle, bank)
+        partial = output.with_name(output.name + ".partial")
+        try:  # written aside and renamed: a refused or failed export leaves no file behind
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                count = write_entries(entries, fmt, handle, bank)
+            os.replace(partial, output)
+        finally:
+            partial.unlink(missing_ok=True)
     info_line(f"wrote {count} entries to {output}")
 
 

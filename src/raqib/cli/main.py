@@ -8,14 +8,19 @@ import sys
 import typer
 
 from raqib.cli import (
+    analyse,
     audit,
     bank,
     db,
     deliver,
+    evidence,
+    exchanges,
     hashing,
     indicators,
     keys,
     partners,
+    quarantine,
+    report,
     scan,
     serve,
     sync,
@@ -35,6 +40,8 @@ app = typer.Typer(
 app.command("hash")(hashing.hash_command)
 app.command("match")(hashing.match_command)
 app.command("scan")(scan.scan_command)
+app.command("analyse")(analyse.analyse_command)
+app.command("report")(report.report_command)
 app.add_typer(bank.app, name="bank")
 app.add_typer(db.app, name="db")
 app.add_typer(text.app, name="text")
@@ -45,7 +52,10 @@ app.command("sync")(sync.sync_command)
 app.add_typer(users.app, name="user")
 app.add_typer(keys.app, name="key")
 app.add_typer(audit.app, name="audit")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(partners.app, name="partner")
+app.add_typer(quarantine.app, name="quarantine")
+exchanges.register(app)
 bank.app.command("share")(partners.share_command)
 bank.app.command("unshare")(partners.unshare_command)
 

@@ -40,6 +40,28 @@ def add(
     )
 
 
+@app.command("update")
+def update(
+    name: str,
+    taxii: str | None = typer.Option(None, "--taxii", help="The partner's own TAXII 2.1 URL."),
+    remote_key_stdin: bool = typer.Option(
+        False, "--remote-key-stdin", help="Read the key the partner gave us for --taxii from stdin."
+    ),
+) -> None:
+    """Set a partner's TAXII URL or the key it gave us (for partners added before they had one)."""
+    if taxii is None and not remote_key_stdin:
+        raise InputError("nothing to change: give --taxii URL and/or --remote-key-stdin")
+    remote_key = _read_remote_key() if remote_key_stdin else None
+    context = AppContext.from_env()
+    with context.database.session(write=True) as session:
+        partner = partners.update_partner(
+            session, name, system_principal().actor, taxii, remote_key
+        )
+        if remote_key is not None and not partner.taxii_url:
+            raise InputError("a remote key needs a TAXII URL: add --taxii URL")
+    info_line(f"updated partner {partner.name}: TAXII URL {partner.taxii_url or '(none)'}")
+
+
 @app.command("list")
 def list_command(
     json_out: bool = typer.Option(False, "--json", help="Print JSON lines."),

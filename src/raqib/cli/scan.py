@@ -13,25 +13,37 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from raqib.analysis.scan_report import render_scan_report
 from raqib.cli.context import AppContext
 from raqib.cli.output import info_line, print_json_line, print_table, stderr
-from raqib.scan import ScanSummary, count_files, scan
+from raqib.errors import InputError
+from raqib.scan import ScanSummary, count_steps, scan
+from raqib.sources.detect import FORMATS
 
 
 def scan_command(
-    path: Path = typer.Argument(..., help="A folder to walk, or one file."),
+    path: Path = typer.Argument(
+        ..., help="A folder, a file, a Telegram or X export, JSON lines, or a zip/tar archive."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print one finding a line on stdout."),
     report: Path = typer.Option(None, "--report", help="Write a self-contained HTML report."),
     output: Path = typer.Option(
         None, "--output", "-o", help="Findings file (JSONL). Default: RAQIB_HOME/scans/<time>/."
     ),
     bank: list[str] = typer.Option(None, "--bank", "-b", help="Only these banks (repeatable)."),
+    source_format: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        help="How to read PATH: auto (detect), folder, telegram, x, x-archive or jsonl.",
+    ),
 ) -> None:
-    """Hash every file under PATH, assess its texts, match every enabled bank, report."""
+    """Hash every file or post of PATH, assess its texts, match every enabled bank, report."""
     from raqib.matching import Matcher  # numba and the indexes: only when matching
     from raqib.text.loading import load_indicators
 
+    if source_format not in FORMATS:
+        raise InputError(f"--format {source_format}: unknown; use one of {', '.join(FORMATS)}")
     context = AppContext.from_env()
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
+        raise InputError(f"{path}: no such file or folder; give a folder, a file or an export")
     findings_path = output or _default_output(context)
     findings_path.parent.mkdir(parents=True, exist_ok=True)
     summary = ScanSummary()
@@ -40,13 +52,14 @@ def scan_command(
     with context.database.session() as session, findings_path.open("w", encoding="utf-8") as out:
         matcher = Matcher(session, context.settings, context.registry, bank or None)
         with _progress() as progress:
-            task = progress.add_task("scanning", total=count_files(path))
+            task = progress.add_task("scanning", total=count_steps(path, source_format))
             for finding in scan(
                 path,
                 context.settings,
                 matcher,
                 lambda n: progress.advance(task, n),
                 indicators=indicators,
+                source_format=source_format,
             ):
                 summary.add(finding)
                 out.write(json.dumps(finding, ensure_ascii=False) + "\n")

@@ -1,5 +1,6 @@
-"""Hash-list files: python-threatexchange lines (`te`), CSV with a header, JSONL and STIX 2.1
-bundles (`stix`, see raqib.exchange.stix).
+"""Hash-list files: python-threatexchange lines (`te`), CSV with a header, JSONL, STIX 2.1
+bundles (`stix`, see raqib.exchange.stix), MISP events (`misp`, raqib.exchange.misp) and Tech
+Against Terrorism hash-list CSV (`tat`, raqib.exchange.tat).
 
 Reading is all-or-nothing: the first bad line raises ImportFormatError naming the line and why,
 before anything is stored.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from raqib.errors import ImportFormatError, InputError
-from raqib.exchange import stix
+from raqib.exchange import misp, stix, tat
 from raqib.records import BankInfo, EntryRecord, Labels, NewEntry
 from raqib.signals import SignalRegistry
 from raqib.signals.raw_text import RAW_TEXT, raw_text_signals
@@ -36,6 +37,8 @@ class ListFormat(StrEnum):
     CSV = "csv"
     JSONL = "jsonl"
     STIX = "stix"
+    MISP = "misp"
+    TAT = "tat"
 
 
 def guess_format(path: Path) -> ListFormat:
@@ -154,11 +157,22 @@ def _read_stix(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
     yield from stix.objects_to_entries(objects, registry)
 
 
+def _read_misp(handle: TextIO, registry: SignalRegistry) -> Iterator[NewEntry]:
+    """A MISP event (see misp.read_entries)."""
+    try:
+        document = json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise ImportFormatError(exc.lineno, f"not JSON ({exc.msg})") from exc
+    yield from misp.read_entries(document, registry)
+
+
 _READERS = {
     ListFormat.TE: _read_te,
     ListFormat.CSV: _read_csv,
     ListFormat.JSONL: _read_jsonl,
     ListFormat.STIX: _read_stix,
+    ListFormat.MISP: _read_misp,
+    ListFormat.TAT: tat.read_tat,
 }
 
 
@@ -166,15 +180,22 @@ def write_entries(
     entries: Iterable[EntryRecord], fmt: ListFormat, out: TextIO, bank: BankInfo | None = None
 ) -> int:
     """Write entries in a list format; returns how many were written. STIX marks the objects
-    with the bank's TLP; without the bank it marks them TLP:RED (never less than the truth)."""
-    if fmt is ListFormat.STIX:
+    with the bank's TLP; without the bank it marks them TLP:RED (never less than the truth).
+    MISP and TAT refuse a TLP:RED bank; without the bank, MISP's event is for your
+    organisation only, with no TLP tag."""
+    if fmt in (ListFormat.STIX, ListFormat.MISP, ListFormat.TAT):
         entries = iter(entries)
         first = next(entries, None)
         if first is not None:
             entries = itertools.chain([first], entries)
-        return _write_stix(bank or _unknown_bank(first), entries, out)
-    writer = _WRITERS[fmt]
-    return writer(entries, out)
+        target = bank or _unknown_bank(first)
+        if fmt is ListFormat.STIX:
+            return _write_stix(target, entries, out)
+        marked = bank is not None
+        if fmt is ListFormat.MISP:
+            return misp.write_event(target, entries, out, marked)
+        return tat.write_tat(target, entries, out, marked)
+    return _WRITERS[fmt](entries, out)
 
 
 def _unknown_bank(first: EntryRecord | None) -> BankInfo:

@@ -83,6 +83,26 @@ def add_partner(
     return plaintext, key, _view(row)
 
 
+def update_partner(
+    session: Session,
+    name: str,
+    actor: str,
+    taxii_url: str | None = None,
+    remote_key: str | None = None,
+) -> PartnerView:
+    """Set the partner's TAXII URL and/or the key it gave us for it (None leaves a field as it
+    is). Audited; the key itself never reaches the audit trail."""
+    row = _partner(session, name)
+    if taxii_url is not None:
+        row.taxii_url = _check_url(taxii_url)
+    if remote_key is not None:
+        row.remote_key = remote_key.strip() or None
+    session.flush()
+    details = {"taxii_url": row.taxii_url, "remote_key_changed": remote_key is not None}
+    audit.append(session, actor, "partner.update", "partner", row.name, details)
+    return _view(row)
+
+
 def list_partners(session: Session) -> list[PartnerView]:
     """All partners, oldest first."""
     return [_view(row) for row in session.scalars(select(Partner).order_by(Partner.id))]

@@ -1,52 +1,56 @@
 """TAXII 2.1 resources built from banks: discovery, API root, collections, and pages of a
 collection's objects or manifest with the spec's filters (added_after, match[id|type|version|
-spec_version]) and `limit`/`next` paging.
+spec_version]) and `limit`/`next` paging. Writes (POST, DELETE) are in raqib.exchange.taxii_writes.
 
-A bank's entries are read in (added_at, id) order in bounded chunks, each turned into STIX objects
-by raqib.exchange.stix; a page stops after `limit` objects at an entry's end, and `next` is an
-opaque cursor naming that entry's (added_at, id) — so memory stays flat however large the bank."""
+A collection's items (common objects, live entries, revocations of removed entries) are read in
+one time order by raqib.exchange.taxii_items, in bounded chunks, each turned into STIX objects by
+raqib.exchange.stix. A page holds at most `limit` objects; `next` is an opaque cursor naming the
+item where the next page starts and how many of that item's objects were already served — so
+memory stays flat however large the bank, and no object is served twice or skipped."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from raqib import banking
-from raqib.errors import InputError, NotFoundError
-from raqib.exchange import stix
+from raqib.errors import InputError
+from raqib.exchange import stix, taxii_items
 from raqib.exchange.partners import Collection
-from raqib.records import EntryRecord
-from raqib.review import audit
-from raqib.signals import SignalRegistry
-from raqib.store.banks import entry_record
-from raqib.store.models import Entry, utcnow
+from raqib.exchange.taxii_items import ENTRY, KINDS, Item, Position, Scope
+from raqib.records import BankInfo
 from raqib.store.models import as_utc as _utc
 
 MEDIA_TAXII = "application/taxii+json;version=2.1"
 MEDIA_STIX = "application/stix+json;version=2.1"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+MAX_IDS = 1000  # match[id] values one request may name
 API_ROOT_PATH = "api/"
-_CHUNK = 500  # entries read per query while filling a page
-_LISTED = 1000  # at most this many successes / failures are named in a status resource
-STATUS_VERB = "taxii.add"
-# Objects accepted without becoming entries: they carry labels, or what indicators refer to.
-_CONTEXT_TYPES = frozenset(
-    {"threat-actor", "relationship", "identity", "marking-definition", "extension-definition"}
-)
+VERSION_WORDS = frozenset({"first", "last", "all"})
+# Types only entries give; a request matching none of them reads no entry or revocation.
+_ENTRY_TYPES = frozenset({"indicator", "threat-actor", "relationship"})
+_DERIVED_TYPES = frozenset({"threat-actor", "relationship"})  # found by scanning the entries
+_SKIPPED_ALL = 1 << 30  # an old-form cursor's entry was served whole
+
+
+class Cursor(NamedTuple):
+    """A decoded `next`: the item the next page starts at, and how many of its objects (in the
+    order the page's filters give them) were already served."""
+
+    position: Position
+    skip: int = 0
 
 
 @dataclass(frozen=True)
 class ObjectFilter:
-    """A request's filters and paging (TAXII 2.1 section 3.4)."""
+    """A request's filters and paging (TAXII 2.1 section 3.4). `versions` holds the words
+    first/last/all, `version_times` the `modified` timestamps asked for by match[version]."""
 
     added_after: datetime | None = None
     ids: frozenset[str] = frozenset()
@@ -54,17 +58,28 @@ class ObjectFilter:
     versions: frozenset[str] = frozenset({"last"})
     spec_versions: frozenset[str] = frozenset()
     limit: int = DEFAULT_LIMIT
-    after: tuple[datetime, int] | None = None  # decoded `next`
+    after: Cursor | None = None  # decoded `next`
+    version_times: frozenset[datetime] = frozenset()
 
     def keeps(self, obj: dict[str, Any]) -> bool:
-        """Whether an object passes the match[...] filters."""
+        """Whether an object passes the match[id|type|spec_version] filters."""
         if self.ids and obj.get("id") not in self.ids:
             return False
         if self.types and obj.get("type") not in self.types:
             return False
-        if self.spec_versions and obj.get("spec_version", "2.1") not in self.spec_versions:
-            return False
-        return bool(self.versions & {"last", "first", "all", _version(obj)})
+        return not self.spec_versions or obj.get("spec_version", "2.1") in self.spec_versions
+
+    def pick(self, versions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The versions (oldest first) of one object that match[version] asks for."""
+        last = len(versions) - 1
+        return [
+            obj
+            for index, obj in enumerate(versions)
+            if "all" in self.versions
+            or ("first" in self.versions and index == 0)
+            or ("last" in self.versions and index == last)
+            or (self.version_times and _version_time(obj) in self.version_times)
+        ]
 
 
 @dataclass
@@ -102,6 +117,14 @@ class Page:
             body["next"] = self.next
         if self.items:
             body["objects"] = [manifest_record(obj, added) for obj, added in self.items]
+        return body
+
+    def versions(self) -> dict[str, Any]:
+        """The versions resource of one object's page."""
+        body: dict[str, Any] = {"more": self.more}
+        if self.next is not None:
+            body["next"] = self.next
+        body["versions"] = [version_of(obj) for obj in self.objects]
         return body
 
 
@@ -154,24 +177,38 @@ def manifest_record(obj: dict[str, Any], added: datetime) -> dict[str, Any]:
     return {
         "id": obj["id"],
         "date_added": timestamp(added),
-        "version": _version(obj),
+        "version": version_of(obj),
         "media_type": MEDIA_STIX,
     }
 
 
-def encode_cursor(added_at: datetime, entry_id: int) -> str:
-    raw = f"{timestamp(added_at)}|{entry_id}".encode()
+def version_of(obj: dict[str, Any]) -> str:
+    """An object's version: its `modified` (or `created` for objects without one)."""
+    return str(obj.get("modified") or obj.get("created") or "")
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    at, kind, row = cursor.position
+    raw = f"{timestamp(at)}|{kind}|{row}|{cursor.skip}".encode()
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (added_at, entry id) a `next` value names; InputError for anything else."""
+def decode_cursor(text: str) -> Cursor:
+    """The Cursor a `next` value names; InputError for anything else. The older two-part form
+    (time|entry id: that entry served whole) is still read."""
+    problem = InputError(f"next {text!r} is not a cursor this server gave; start again without it")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        when, _, entry_id = raw.partition("|")
-        return parse_timestamp(when, "next"), int(entry_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InputError(f"next {cursor!r} is not a cursor this server gave") from None
+        parts = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode().split("|")
+        at = parse_timestamp(parts[0], "next")
+        numbers = [int(part) for part in parts[1:]]
+    except (InputError, ValueError, binascii.Error, UnicodeDecodeError):
+        raise problem from None
+    if len(numbers) == 1 and numbers[0] >= 0:
+        return Cursor(Position(at, ENTRY, numbers[0]), _SKIPPED_ALL)
+    if len(numbers) != 3 or numbers[0] not in KINDS or min(numbers) < 0:
+        raise problem
+    kind, row, skip = numbers
+    return Cursor(Position(at, kind, row), skip)
 
 
 def object_filter(
@@ -187,166 +224,126 @@ def object_filter(
     wanted = limit if limit is not None else DEFAULT_LIMIT
     if not 1 <= wanted <= MAX_LIMIT:
         raise InputError(f"limit must be 1-{MAX_LIMIT}, got {wanted}")
+    id_set = _split(ids)
+    if len(id_set) > MAX_IDS:
+        raise InputError(f"match[id] may name at most {MAX_IDS} objects; split the request")
+    words, times = _versions(_split(versions))
     return ObjectFilter(
         added_after=parse_timestamp(added_after) if added_after else None,
-        ids=_split(ids),
+        ids=id_set,
         types=_split(types),
-        versions=_split(versions) or frozenset({"last"}),
+        versions=words,
         spec_versions=_split(spec_versions),
         limit=wanted,
         after=decode_cursor(next_cursor) if next_cursor else None,
+        version_times=times,
     )
 
 
 def objects_page(session: Session, collection: Collection, wanted: ObjectFilter) -> Page:
-    """One page of a collection's objects that pass the filters."""
+    """One page of a collection's objects that pass the filters, at most `limit` of them."""
+    bank = collection.bank
     page = Page()
-    seen: set[str] = set()
-    if wanted.after is None:  # the first page opens with what every indicator refers to
-        _common(page, collection, wanted, seen)
-    last: EntryRecord | None = None
-    for entry in _entries(session, collection, wanted):
-        if len(page.items) >= wanted.limit:
-            page.more = True
-            break
-        for obj in stix.bank_objects(collection.bank, [entry], common=False):
-            if obj["id"] not in seen and wanted.keeps(obj):
-                seen.add(obj["id"])
-                page.items.append((obj, entry.added_at))
-        last = entry
-    if page.more and last is not None:
-        page.next = encode_cursor(last.added_at, last.id)
+    seen: set[tuple[str, str]] = set()  # (id, version) on this page: threat-actors repeat
+    start = wanted.after
+    for item in taxii_items.items(session, bank, _scope(bank, wanted)):
+        skip = start.skip if start is not None and item.position == start.position else 0
+        for index, (obj, added) in enumerate(_served(bank, item, wanted)):
+            key = (obj["id"], version_of(obj))
+            if index < skip or key in seen:
+                continue
+            if len(page.items) >= wanted.limit:
+                page.more = True
+                page.next = encode_cursor(Cursor(item.position, index))
+                return page
+            seen.add(key)
+            page.items.append((obj, added))
     return page
 
 
-def _common(page: Page, collection: Collection, wanted: ObjectFilter, seen: set[str]) -> None:
-    """The identity, extension definition and TLP marking, added when the bank was created."""
-    added = _utc(collection.bank.created_at)
-    if wanted.added_after is not None and added <= wanted.added_after:
-        return
-    for obj in stix.common_objects(collection.bank):
-        if wanted.keeps(obj):
-            seen.add(obj["id"])
-            page.items.append((obj, added))
+def find_object(
+    session: Session, collection: Collection, object_id: str, wanted: ObjectFilter | None = None
+) -> Page:
+    """A page of one object's versions that pass the filters (object GET, versions). Indicators
+    are looked up by their id through the entries' and revocations' stix_id indexes; the common
+    objects are derived; a threat-actor or relationship is the first one a scan of the bank
+    gives (it has one version)."""
+    one = replace(wanted or ObjectFilter(), ids=frozenset({object_id}))
+    if _indexed(collection.bank, one.ids):
+        return objects_page(session, collection, one)
+    page = Page()
+    if object_id.partition("--")[0] not in _DERIVED_TYPES:  # nothing else to scan for
+        return page
+    scope = Scope(added_after=one.added_after, chunk=taxii_items.MAX_CHUNK)
+    for item in taxii_items.items(session, collection.bank, scope):
+        found = _served(collection.bank, item, one)
+        if found:
+            page.items.append(found[0])
+            return page
+    return page
 
 
-def find_object(session: Session, collection: Collection, object_id: str) -> Page:
-    """Every page of one object (a collection holds one version of each), scanning the bank."""
-    found = Page()
-    after: tuple[datetime, int] | None = None
-    while True:
-        page = objects_page(
-            session, collection, ObjectFilter(ids=frozenset({object_id}), limit=1, after=after)
-        )
-        found.items.extend(page.items)
-        if found.items or not page.more:
-            return found
-        after = decode_cursor(page.next or "")
+def object_exists(session: Session, collection: Collection, object_id: str) -> bool:
+    """Whether the collection holds any version of an object."""
+    every = ObjectFilter(versions=frozenset({"all"}), limit=1)
+    return bool(find_object(session, collection, object_id, every).items)
 
 
-def add_objects(
-    session: Session,
-    collection: Collection,
-    objects: Sequence[object],
-    registry: SignalRegistry,
-    actor: str,
-    partner: str | None,
-) -> dict[str, Any]:
-    """Import a posted envelope's objects into the collection's bank (in the caller's write
-    transaction) and return the status resource; the status is kept in the audit trail."""
-    if not collection.can_write:
-        raise PermissionError("this collection is shared with you read-only")
-    items = [obj for obj in objects if isinstance(obj, dict) and isinstance(obj.get("id"), str)]
-    imported = stix.import_objects(items, registry)
-    result = banking.add_to_bank(
-        session, actor, collection.bank.name, imported.entries, how="taxii"
+def _served(
+    bank: BankInfo, item: Item, wanted: ObjectFilter
+) -> list[tuple[dict[str, Any], datetime]]:
+    """The objects an item gives under the filters, with their date_added (the item's time)."""
+    served: list[tuple[dict[str, Any], datetime]] = []
+    for versions in taxii_items.objects_of(bank, item):
+        if wanted.keeps(versions[0]):
+            served.extend((obj, item.position.at) for obj in wanted.pick(versions))
+    return served
+
+
+def _scope(bank: BankInfo, wanted: ObjectFilter) -> Scope:
+    """Which items a request needs: by id through the indexes when it names only indicators
+    and common objects; none of the entries when match[type] names no type they give."""
+    common_ids = _common_ids(bank)
+    stix_ids: frozenset[str] | None = None
+    if _indexed(bank, wanted.ids):
+        stix_ids = frozenset(i for i in wanted.ids if i not in common_ids)
+    elif wanted.types and not wanted.types & _ENTRY_TYPES:
+        stix_ids = frozenset()
+    return Scope(
+        start=wanted.after.position if wanted.after is not None else None,
+        added_after=wanted.added_after,
+        stix_ids=stix_ids,
+        common=not wanted.ids or bool(wanted.ids & common_ids),
+        chunk=min(wanted.limit + 1, taxii_items.MAX_CHUNK),
     )
-    successes, failures = _outcomes(items, registry)
-    failures += [{"id": "", "message": "not a STIX object"}] * (len(objects) - len(items))
-    status_id = str(uuid.uuid4())
-    status = {
-        "id": status_id,
-        "status": "complete",
-        "request_timestamp": timestamp(utcnow()),
-        "total_count": len(objects),
-        "success_count": len(successes),
-        "failure_count": len(failures),
-        "pending_count": 0,
-        "successes": successes[:_LISTED],
-        "failures": failures[:_LISTED],
-    }
-    details = {"partner": partner, "bank": collection.bank.name, "added": result.added}
-    audit.append(session, actor, STATUS_VERB, "taxii_status", status_id, details | status)
-    return status
 
 
-def status_resource(session: Session, status_id: str, partner: str | None) -> dict[str, Any]:
-    """A status resource from the audit trail; only its own partner (or an admin) sees it."""
-    found = audit.events(session, verb=STATUS_VERB, object_type="taxii_status", object_id=status_id)
-    if not found or (partner is not None and found[0].details.get("partner") != partner):
-        raise NotFoundError(f"no status {status_id!r} here")
-    details = found[0].details
-    return {key: details[key] for key in _STATUS_KEYS if key in details}
+def _indexed(bank: BankInfo, ids: Iterable[str]) -> bool:
+    """Whether every id names an indicator or a common object (found without a scan)."""
+    names = list(ids)
+    common_ids = _common_ids(bank)
+    return bool(names) and all(i.startswith("indicator--") or i in common_ids for i in names)
 
 
-_STATUS_KEYS = (
-    "id",
-    "status",
-    "request_timestamp",
-    "total_count",
-    "success_count",
-    "failure_count",
-    "pending_count",
-    "successes",
-    "failures",
-)
+def _common_ids(bank: BankInfo) -> frozenset[str]:
+    return frozenset(obj["id"] for obj in stix.common_objects(bank))
 
 
-def _outcomes(
-    items: list[dict[str, Any]], registry: SignalRegistry
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(successes, failures) per object: an indicator succeeds when it gives a Raqib entry."""
-    successes: list[dict[str, Any]] = []
-    failures: list[dict[str, Any]] = []
-    for obj in items:
-        record = {"id": obj["id"], "version": _version(obj)}
-        if obj.get("type") == "indicator":
-            if stix.import_objects([obj], registry).entries:
-                successes.append(record)
-            else:
-                failures.append(record | {"message": "no signal Raqib reads in this indicator"})
-        elif obj.get("type") in _CONTEXT_TYPES:
-            successes.append(record)
-        else:
-            failures.append(record | {"message": f"objects of type {obj.get('type')} are not kept"})
-    return successes, failures
+def _versions(values: frozenset[str]) -> tuple[frozenset[str], frozenset[datetime]]:
+    """match[version] as (words, timestamps); "last" when it names nothing."""
+    words = values & VERSION_WORDS
+    times = frozenset(
+        parse_timestamp(value, "match[version] (first, last, all or a timestamp)")
+        for value in values - VERSION_WORDS
+    )
+    return (words or (frozenset() if times else frozenset({"last"}))), times
 
 
-def _entries(
-    session: Session, collection: Collection, wanted: ObjectFilter
-) -> Iterator[EntryRecord]:
-    """The collection's entries in (added_at, id) order after the filter's start, in chunks."""
-    after = wanted.after
-    while True:
-        query = select(Entry).where(Entry.bank_id == collection.bank.id)
-        if wanted.added_after is not None:
-            query = query.where(Entry.added_at > wanted.added_after)
-        if after is not None:
-            when, entry_id = after
-            query = query.where(
-                or_(Entry.added_at > when, and_(Entry.added_at == when, Entry.id > entry_id))
-            )
-        rows = list(session.scalars(query.order_by(Entry.added_at, Entry.id).limit(_CHUNK)))
-        for row in rows:
-            yield entry_record(row, collection.bank.name)
-        if len(rows) < _CHUNK:
-            return
-        after = (rows[-1].added_at, rows[-1].id)
-        session.expunge_all()
-
-
-def _version(obj: dict[str, Any]) -> str:
-    return str(obj.get("modified") or obj.get("created") or "")
+def _version_time(obj: dict[str, Any]) -> datetime | None:
+    try:
+        return parse_timestamp(version_of(obj), "version")
+    except InputError:
+        return None
 
 
 def _split(values: Sequence[str]) -> frozenset[str]:

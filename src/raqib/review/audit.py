@@ -62,6 +62,14 @@ class VerifyResult:
     problem: str = ""
 
 
+def lock(session: Session) -> None:
+    """Take the trail's append lock until the transaction ends (PostgreSQL; SQLite write
+    sessions are serial already). Whoever must stay in step with the trail takes this one lock
+    rather than a second, so there is no lock-order deadlock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+
+
 def append(
     session: Session,
     actor: str,
@@ -72,17 +80,14 @@ def append(
 ) -> AuditRecord:
     """Append one event in the caller's transaction. Use it in a `Database.session(write=True)`
     on SQLite; on PostgreSQL an advisory lock serialises appenders until their commit."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+    lock(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
     event_id, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     at = utcnow()
-    canonical = _canonical(details or {})
-    digest = event_hash(
-        event_id, at, actor, verb, object_type, str(object_id), canonical, prev_hash
-    )
+    body = canonical(details or {})
+    digest = event_hash(event_id, at, actor, verb, object_type, str(object_id), body, prev_hash)
     session.add(
         AuditEvent(
             id=event_id,
@@ -91,7 +96,7 @@ def append(
             verb=verb,
             object_type=object_type,
             object_id=str(object_id),
-            details=canonical,
+            details=body,
             prev_hash=prev_hash,
             hash=digest,
         )
@@ -199,7 +204,7 @@ def _record(row: AuditEvent) -> AuditRecord:
     )
 
 
-def _canonical(details: dict[str, Any]) -> str:
+def canonical(details: dict[str, Any]) -> str:
     return json.dumps(
         details, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
     )

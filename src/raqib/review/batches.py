@@ -123,7 +123,7 @@ class JobRunner:
         meta = item_meta(item)
         finding = assess_text(item["text"], meta, self.settings, self.analyzer(), self.matcher)
         meta["text"] = case_text(item["text"])
-        return submit(self.database, finding, meta, owner).as_dict()
+        return submit(self.database, finding, meta, owner, settings=self.settings).as_dict()
 
     def _finish(self, job_id: str, state: str, results: list[Any], error: str) -> None:
         with self.database.session() as session:

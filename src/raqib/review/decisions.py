@@ -2,9 +2,11 @@
 
 A decision needs the deciding reviewer's live claim. In one transaction it closes the case
 (an "escalate" outcome leaves it open and flagged for someone else), records the decision,
-gives or revokes strikes, writes the webhook action to the outbox (when a webhook is set) and
-appends the audit event. An appeal reopens a decided case for a different reviewer; a decision
-on appeal that overturns (keep, not_terrorist_content) revokes the case's strikes.
+gives or revokes strikes, writes the webhook action to the outbox (when a webhook is set), keeps
+the decision's feedback on the matched entries (raqib.exchange.feedback: an opinion and a
+sighting, queued for the partner a pulled bank came from) and appends the audit event. An
+appeal reopens a decided case for a different reviewer; a decision on appeal that overturns
+(keep, not_terrorist_content) revokes the case's strikes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from raqib.config import Settings
 from raqib.errors import ConflictError, InputError
+from raqib.evidence import preserve as evidence
+from raqib.exchange import feedback
 from raqib.review import audit, orders, outbox, quality
 from raqib.review.authors import add_strike, case_has_live_strike, revoke_case_strikes
 from raqib.review.cases import CaseView, DecisionView, case_row, case_view, decision_view
@@ -46,10 +50,13 @@ def decide(
     reason_code: str,
     note: str,
     settings: Settings,
+    preserve: bool = False,
 ) -> DecisionView:
     """Decide a case the actor holds a live claim on (see the module docstring). Use a write
     session: the whole decision is one transaction. A second review or a golden answer (see
-    raqib.review.quality) is recorded and scored but sends nothing and gives no strike."""
+    raqib.review.quality) is recorded and scored but sends nothing and gives no strike.
+    `preserve` keeps the case as evidence whatever the outcome (raqib.evidence.preserve); a
+    primary "preserve" always does, a primary "remove" when settings.preserve_on_remove."""
     reason = check_reason(outcome, reason_code)
     if len(note) > NOTE_MAX:
         raise InputError(f"a note holds at most {NOTE_MAX} characters")
@@ -75,7 +82,9 @@ def decide(
     if kind == quality.PRIMARY:
         details |= _strikes(session, case, decision, settings)
         details |= _notify(session, case, decision, reason, settings)
+        details |= feedback.after_decision(session, case, decision)
     details |= quality.after_decision(session, case, decision)
+    details |= evidence.after_decision(session, settings, case, decision, preserve)
     audit.append(session, actor, "case.decide", "case", case_id, details)
     if kind == quality.PRIMARY and outcome != "escalate" and case.removal_order_id is not None:
         orders.record_action(session, case, decision)

@@ -8,11 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from raqib.config import Settings
 from raqib.errors import InputError
 from raqib.pipeline import Hashed, build_finding, hash_file, hash_text
+from raqib.review import quarantine
 from raqib.review.cases import open_case
-from raqib.review.media import record_media, store_file
+from raqib.review.media import StoredFile, record_media, store_file
 from raqib.signals import Signal
 from raqib.store.db import Database
 
@@ -112,21 +115,50 @@ def submit(
 ) -> Outcome:
     """Open a case when the verdict asks for review, or always for a report. `media` (the
     uploaded file's path and the client's name for it) is kept as the case's media, in the
-    media store of `settings` (required with `media`)."""
-    wanted = report_reason is not None or finding["verdict"]["recommended"] != "none"
-    if not wanted:
-        return Outcome(finding, None)
+    media store of `settings` (required with `media`).
+
+    In the same transaction the item's matches are counted against the flood limits of
+    `settings` (raqib.review.quarantine; the defaults without settings): an item that only
+    quarantined entries matched is held (no case; its finding says so), and an entry over the
+    limit is quarantined with one case of its own."""
+    report = report_reason is not None
+    if not report and finding["verdict"]["recommended"] == "none":
+        return Outcome(finding, None)  # nothing counted matched (a counted match asks review)
     stored = None
     if media is not None:
         if settings is None:
             raise ValueError("submit() needs settings to keep media")
-        stored = store_file(settings, *media)  # copied before the write lock is taken
-    origin = "report" if report_reason is not None else "detection"
+        if report or not _held_now(database, finding):
+            stored = store_file(settings, *media)  # copied before the write lock is taken
+    limits = quarantine.FloodLimits.from_settings(settings)
+    origin = "report" if report else "detection"
     with database.session(write=True) as session:
-        case = open_case(session, finding, meta, actor, origin=origin, reason=report_reason)
+        intake = quarantine.take_in(session, finding, meta, actor, limits, report=report)
+        if intake.held:
+            _keep_example(session, intake, stored)
+            return Outcome(intake.finding, None)
+        case = open_case(session, intake.finding, meta, actor, origin=origin, reason=report_reason)
         if stored is not None:
             record_media(session, case.id, stored)
-    return Outcome(finding, case.id)
+    return Outcome(intake.finding, case.id)
+
+
+def _held_now(database: Database, finding: dict[str, Any]) -> bool:
+    """Whether only quarantined entries matched the item (its media is then not kept)."""
+    if not quarantine.counted_entry_ids(finding):
+        return False
+    with database.session() as session:
+        return quarantine.may_be_held(session, finding)
+
+
+def _keep_example(session: Session, intake: quarantine.Intake, stored: StoredFile | None) -> None:
+    """A held item's media, stored only when it tipped its entry over (or raced a quarantine
+    opened meanwhile), goes to the quarantine's case as an example of what the signal hit."""
+    if stored is None:
+        return
+    case_id = quarantine.case_id_of(session, intake.quarantine_ids[0])
+    if case_id is not None:
+        record_media(session, case_id, stored)
 
 
 def _finding(hashed: Hashed, meta: dict[str, Any], matcher: SignalMatcher) -> dict[str, Any]:

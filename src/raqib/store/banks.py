@@ -135,6 +135,40 @@ class BankRepository:
         )
         self.session.flush()
 
+    def not_revoked(self, name: str, entries: Sequence[NewEntry]) -> list[NewEntry]:
+        """The entries whose indicator id this bank has not revoked (entries without an id of
+        their own all pass)."""
+        bank = self._row(name)
+        ids = sorted({e.stix_id for e in entries if e.stix_id})
+        revoked: set[str] = set()
+        for start in range(0, len(ids), CHUNK):
+            query = select(EntryRevocation.stix_id).where(
+                EntryRevocation.bank_id == bank.id,
+                EntryRevocation.stix_id.in_(ids[start : start + CHUNK]),
+            )
+            revoked.update(str(found) for found in self.session.scalars(query))
+        return [e for e in entries if not e.stix_id or e.stix_id not in revoked]
+
+    def same_indicators(self, name: str, revoked: Sequence[NewEntry]) -> list[NewEntry]:
+        """The revoked indicators that are this bank's entry for their signal: the same
+        indicator id, or any entry of that signal when the indicator came without an id."""
+        bank = self._row(name)
+        gone: list[NewEntry] = []
+        for entry in revoked:
+            held = self.session.execute(
+                select(Entry.stix_id).where(
+                    Entry.bank_id == bank.id,
+                    Entry.signal_type == entry.signal_type,
+                    Entry.value_key == value_key(entry.value),
+                )
+            ).first()
+            if held is None:
+                continue
+            ours = held[0] or indicator_id(bank.name, entry.signal_type, entry.value)
+            if not entry.stix_id or entry.stix_id == ours:
+                gone.append(entry)
+        return gone
+
     def entries(self, name: str) -> Iterator[EntryRecord]:
         bank = self._row(name)
         query = select(Entry).where(Entry.bank_id == bank.id).order_by(Entry.id)
@@ -176,7 +210,11 @@ class BankRepository:
 
     def _insert(self, bank: Bank, batch: list[tuple[tuple[str, str], NewEntry]]) -> list[int]:
         now = utcnow()
-        rows = [_row_values(bank, key, entry, now) for key, entry in batch]
+        stix_ids = self._stix_ids(bank, [entry for _key, entry in batch])
+        rows = [
+            _row_values(bank, key, entry, now, stix_id)
+            for (key, entry), stix_id in zip(batch, stix_ids, strict=True)
+        ]
         result = self.session.execute(insert(Entry).returning(Entry.id, Entry.signal_type), rows)
         by_type: dict[str, list[int]] = {}
         for entry_id, signal_type in result:
@@ -184,6 +222,28 @@ class BankRepository:
         for signal_type, ids in by_type.items():
             log_changes(self.session, signal_type, ids, ADD)
         return [i for ids in by_type.values() for i in ids]
+
+    def _stix_ids(self, bank: Bank, entries: Sequence[NewEntry]) -> list[str]:
+        """Each entry's indicator id: its own when it arrived with one; else minted from bank,
+        type and value, or, when the bank holds a revocation of that id (the signal was removed
+        and is now added again), the id of the next generation (`<value>#<n>`): STIX never lets a
+        revoked object come back. One query per generation in the batch: one when nothing is
+        re-added."""
+        ids = [e.stix_id or indicator_id(bank.name, e.signal_type, e.value) for e in entries]
+        pending = [i for i, entry in enumerate(entries) if not entry.stix_id]
+        generation = 0
+        while pending:
+            query = select(EntryRevocation.stix_id).where(
+                EntryRevocation.bank_id == bank.id,
+                EntryRevocation.stix_id.in_(sorted({ids[i] for i in pending})),
+            )
+            revoked = set(self.session.scalars(query))
+            pending = [i for i in pending if ids[i] in revoked]
+            generation += 1
+            for i in pending:
+                entry = entries[i]
+                ids[i] = indicator_id(bank.name, entry.signal_type, f"{entry.value}#{generation}")
+        return ids
 
     def _existing_keys(self, bank_id: int, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which (signal type, value key) pairs the bank holds; filtered on all three columns
@@ -227,11 +287,13 @@ def _check_name(name: str) -> str:
     return clean
 
 
-def _row_values(bank: Bank, key: tuple[str, str], entry: NewEntry, now: Any) -> dict[str, Any]:
+def _row_values(
+    bank: Bank, key: tuple[str, str], entry: NewEntry, now: Any, stix_id: str
+) -> dict[str, Any]:
     labels = entry.labels
     return {
         "bank_id": bank.id,
-        "stix_id": entry.stix_id or indicator_id(bank.name, entry.signal_type, entry.value),
+        "stix_id": stix_id,
         "signal_type": entry.signal_type,
         "value": entry.value,
         "value_key": key[1],

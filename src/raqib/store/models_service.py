@@ -255,7 +255,11 @@ class AuditEvent(Base):
     """One change, chained: `hash` covers the event's fields and the previous event's hash."""
 
     __tablename__ = "audit_events"
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (
+        # an object's history (evidence custody, sightings already counted): schema 0008
+        Index("ix_audit_events_object", "object_type", "object_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -454,6 +458,8 @@ class SignalQuarantine(Base):
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     released_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     release_note: Mapped[str] = mapped_column(Text, default="")
+    action: Mapped[str | None] = mapped_column(String(20), nullable=True)  # release | revoke
+    case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # its review case
 
 
 # --- evidence preservation (schema 0008) -------------------------------------------------------

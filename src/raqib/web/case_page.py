@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from raqib.analysis.scan_report import Segment, highlight_segments
 from raqib.errors import NotFoundError
+from raqib.exchange import feedback
 from raqib.review.priority import counted_matches
 from raqib.review.reasons import OUTCOMES, ReasonCode, reasons_for
 from raqib.store.banks import BankRepository
@@ -130,12 +131,13 @@ class SignalRow:
     source: str
     counted: bool
     why_not: str  # "allow list" or what suppressed it, when it does not count
-    confirmations: str  # partner confirmations "n/m" (sharing comes later: "0/0")
+    feedback: str  # "confirmed by N partners, disputed by M, seen K times" ("" without entry)
 
 
 def signal_rows(session: Session, finding: Mapping[str, Any]) -> list[SignalRow]:
     counted = {id(m) for m in counted_matches(finding)}
     tlps: dict[str, str] = {}
+    feedback_of = _feedback(session, finding)
     rows = []
     for match in finding.get("matches") or []:
         if not isinstance(match, dict):
@@ -157,10 +159,36 @@ def signal_rows(session: Session, finding: Mapping[str, Any]) -> list[SignalRow]
                 source=_text(labels.get("source")),
                 counted=id(match) in counted,
                 why_not=_why_not(match),
-                confirmations="0/0",
+                feedback=feedback_of.get(_entry_id(match) or 0, ""),
             )
         )
     return rows
+
+
+def _feedback(session: Session, finding: Mapping[str, Any]) -> dict[int, str]:
+    """Entry id -> what partners and our reviewers said of its indicator, for each matched entry
+    that still exists."""
+    ids = [i for i in (_entry_id(m) for m in finding.get("matches") or []) if i is not None]
+    entries = BankRepository(session).by_ids(list(dict.fromkeys(ids))) if ids else {}
+    found = feedback.counts(session, (entry.stix_id for entry, _bank in entries.values()))
+    return {i: feedback_text(found[entry.stix_id]) for i, (entry, _bank) in entries.items()}
+
+
+def feedback_text(counts: feedback.FeedbackCounts) -> str:
+    """The row's feedback text: "confirmed by N partners, disputed by M, seen K times", and
+    whether our reviewers agree when they said."""
+    partners = "partner" if counts.confirmed == 1 else "partners"
+    times = "time" if counts.sightings == 1 else "times"
+    text = f"confirmed by {counts.confirmed} {partners}, disputed by {counts.disputed}, "
+    text += f"seen {counts.sightings} {times}"
+    if counts.own_agrees is not None:
+        text += "; our reviewers " + ("agree" if counts.own_agrees else "disagree")
+    return text
+
+
+def _entry_id(match: Any) -> int | None:
+    found = match.get("entry_id") if isinstance(match, Mapping) else None
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def _tlp(session: Session, bank: str) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,10 @@ from raqib.api.security import require
 from raqib.api.state import ServiceState, service_state
 from raqib.auth.principal import Principal
 from raqib.auth.roles import Permission
-from raqib.exchange.formats import ListFormat, entries_to_text, read_entries
-from raqib.records import Labels, NewEntry
+from raqib.errors import InputError
+from raqib.exchange import feedback
+from raqib.exchange.formats import ListFormat, entries_to_text, read_entries, write_entries
+from raqib.records import BankInfo, Labels, NewEntry
 from raqib.signals import Signal
 from raqib.store.banks import BankRepository
 
@@ -31,7 +35,13 @@ _MEDIA = {
     ListFormat.TE: "text/plain",
     ListFormat.CSV: "text/csv",
     ListFormat.JSONL: "application/x-ndjson",
+    ListFormat.STIX: "application/stix+json;version=2.1",
+    ListFormat.MISP: "application/json",
+    ListFormat.TAT: "text/csv",
 }
+# formats that are one document (or carry the bank's TLP): written whole, then streamed
+_DOCUMENTS = frozenset({ListFormat.STIX, ListFormat.MISP, ListFormat.TAT})
+_SPOOL_BYTES = 8 << 20  # a document export stays in memory up to this size, then on disk
 
 
 class NewBank(BaseModel):
@@ -115,10 +125,14 @@ def list_entries(
     limit: int = Query(100, ge=1, le=1000),
     _caller: Principal = READ,
 ) -> dict[str, Any]:
+    """A page of the bank's entries; each carries the feedback on its indicator: how many
+    partners confirmed and disputed it and how many sightings were counted."""
     with service_state(request).database.session() as session:
         page = BankRepository(session).entries_page(name, after_id, limit)
+        found = feedback.counts(session, (e.stix_id for e in page))
     next_after = page[-1].id if len(page) == limit else None
-    return {"entries": [e.as_dict() for e in page], "next_after_id": next_after}
+    entries = [e.as_dict() | {"feedback": found[e.stix_id].as_dict()} for e in page]
+    return {"entries": entries, "next_after_id": next_after}
 
 
 @router.post("/banks/{name}/entries", status_code=201)
@@ -187,7 +201,9 @@ def export_entries(
     """The bank's entries in a list format, streamed (no cap)."""
     state = service_state(request)
     with state.database.session() as session:
-        BankRepository(session).get(name)  # 404 before the stream starts
+        bank = BankRepository(session).get(name)  # 404 before the stream starts
+    if format in _DOCUMENTS:
+        return StreamingResponse(_document(state, bank, format), media_type=_MEDIA[format])
 
     def chunks() -> Any:
         after = 0
@@ -205,6 +221,30 @@ def export_entries(
             after = page[-1].id
 
     return StreamingResponse(chunks(), media_type=_MEDIA[format])
+
+
+def _document(state: ServiceState, bank: BankInfo, format: ListFormat) -> Iterator[bytes]:
+    """A document export (STIX bundle, MISP event, TAT list) with the bank's TLP, written to a
+    spooled temporary file (memory-bounded) and read back in chunks. A red bank is refused by
+    the writer (MISP, TAT) before anything is sent."""
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+b")  # noqa: SIM115
+    text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
+    try:
+        with state.database.session() as session:
+            write_entries(BankRepository(session).entries(bank.name), format, text, bank)
+    except (InputError, ValueError) as exc:
+        spool.close()
+        raise ApiError(400, str(exc)) from None
+    text.flush()
+    text.detach()  # the wrapper must not close the spool when it is collected
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        with spool:
+            while block := spool.read(1 << 16):
+                yield block
+
+    return chunks()
 
 
 def _new_entry(state: ServiceState, number: int, entry: EntryIn) -> NewEntry:

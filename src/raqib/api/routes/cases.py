@@ -29,6 +29,9 @@ class DecisionIn(BaseModel):
     outcome: str = Field(..., description=f"one of: {', '.join(OUTCOMES)}")
     reason_code: str = Field(..., description="see GET /api/v1/reasons")
     note: str = Field("", max_length=5000)
+    preserve: bool = Field(
+        False, description="keep the case as evidence whatever the outcome (see /evidence)"
+    )
 
 
 class AppealIn(BaseModel):
@@ -129,6 +132,7 @@ def decide(
             body.reason_code,
             body.note,
             state.settings,
+            preserve=body.preserve,
         )
     state.metrics.decisions.labels(body.outcome).inc()
     return view.as_dict()

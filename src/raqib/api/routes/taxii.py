@@ -1,5 +1,5 @@
 """The TAXII 2.1 server under /taxii2: discovery, one API root, collections (the banks shared with
-the caller), objects with filters and paging, manifest, one object and its versions.
+the caller), objects with filters and paging, manifest, one object, its versions and its deletion.
 
 Partners authenticate with HTTP Basic (the password is an API key; the user name is ignored) or
 `Authorization: Bearer <key>`. A collection not shared with the caller answers 404 exactly as one
@@ -12,10 +12,11 @@ import binascii
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from raqib.api.errors import ApiError
@@ -24,7 +25,7 @@ from raqib.api.state import service_state
 from raqib.auth.principal import Principal
 from raqib.auth.roles import Permission
 from raqib.errors import InputError, NotFoundError, RaqibError
-from raqib.exchange import taxii
+from raqib.exchange import taxii, taxii_writes
 from raqib.exchange.partners import collection_for, collections_for
 
 PREFIX = "/taxii2"
@@ -146,14 +147,15 @@ def get_manifest(
 async def add_objects(
     collection_id: str, request: Request, caller: Principal = SHARING
 ) -> JSONResponse:
-    """Add an envelope's objects to a collection shared with write rights; answers a status."""
+    """Apply an envelope to a collection: indicators (and revocations) with write rights,
+    opinions and sightings (feedback) with read rights; answers a status resource."""
     objects = _envelope_objects(await request.body())
     state = service_state(request)
 
     def work() -> dict[str, Any]:
         with _errors(), state.database.session(write=True) as session:
             collection = collection_for(session, caller, collection_id)
-            return taxii.add_objects(
+            return taxii_writes.add_objects(
                 session, collection, objects, state.registry, caller.actor, caller.partner
             )
 
@@ -164,27 +166,50 @@ async def add_objects(
 @router.get("/api/status/{status_id}/")
 def get_status(status_id: str, request: Request, caller: Principal = SHARING) -> JSONResponse:
     with _errors(), service_state(request).database.session() as session:
-        return _answer(taxii.status_resource(session, status_id, caller.partner))
+        return _answer(taxii_writes.status_resource(session, status_id, caller.partner))
 
 
 @router.get(COLLECTION + "/objects/{object_id}/")
 def get_object(
-    collection_id: str, object_id: str, request: Request, caller: Principal = SHARING
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    caller: Principal = SHARING,
+    wanted: taxii.ObjectFilter = FILTER,
 ) -> JSONResponse:
-    page = _one_object(request, caller, collection_id, object_id)
+    """One object's versions (match[version], default last; added_after, limit, next)."""
+    page = _one_object(request, caller, collection_id, object_id, wanted)
     return _answer(page.envelope(), page.headers())
 
 
 @router.get(COLLECTION + "/objects/{object_id}/versions/")
 def get_object_versions(
-    collection_id: str, object_id: str, request: Request, caller: Principal = SHARING
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    caller: Principal = SHARING,
+    wanted: taxii.ObjectFilter = FILTER,
 ) -> JSONResponse:
-    page = _one_object(request, caller, collection_id, object_id)
-    body = {
-        "more": False,
-        "versions": [taxii.manifest_record(o, a)["version"] for o, a in page.items],
-    }
-    return _answer(body, page.headers())
+    """Every version of one object (added_after, limit, next, match[spec_version])."""
+    every = replace(wanted, versions=frozenset({"all"}), version_times=frozenset())
+    page = _one_object(request, caller, collection_id, object_id, every)
+    return _answer(page.versions(), page.headers())
+
+
+@router.delete(COLLECTION + "/objects/{object_id}/")
+def delete_object(
+    collection_id: str,
+    object_id: str,
+    request: Request,
+    caller: Principal = SHARING,
+    wanted: taxii.ObjectFilter = FILTER,
+) -> Response:
+    """Remove an indicator (TAXII 2.1 section 5.7): needs write rights on the collection; its
+    signal leaves the bank and partners read the indicator's revoked version."""
+    with _errors(), service_state(request).database.session(write=True) as session:
+        collection = collection_for(session, caller, collection_id)
+        taxii_writes.delete_object(session, collection, object_id, wanted, caller.actor)
+    return Response(status_code=200, media_type=taxii.MEDIA_TAXII)
 
 
 def _page(
@@ -195,11 +220,17 @@ def _page(
 
 
 def _one_object(
-    request: Request, caller: Principal, collection_id: str, object_id: str
+    request: Request,
+    caller: Principal,
+    collection_id: str,
+    object_id: str,
+    wanted: taxii.ObjectFilter,
 ) -> taxii.Page:
+    """A page of one object; 404 when the collection holds no version of it at all."""
     with _errors(), service_state(request).database.session() as session:
-        page = taxii.find_object(session, collection_for(session, caller, collection_id), object_id)
-        if not page.items:
+        collection = collection_for(session, caller, collection_id)
+        page = taxii.find_object(session, collection, object_id, wanted)
+        if not page.items and not taxii.object_exists(session, collection, object_id):
             raise NotFoundError(f"no object {object_id!r} in this collection")
     return page
 

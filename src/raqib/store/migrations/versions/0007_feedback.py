@@ -92,6 +92,8 @@ def _create_feedback_tables() -> None:
         sa.Column("released_at", _WHEN, nullable=True),
         sa.Column("released_by", sa.String(length=200), nullable=True),
         sa.Column("release_note", sa.Text(), nullable=False),
+        sa.Column("action", sa.String(length=20), nullable=True),
+        sa.Column("case_id", sa.BigInteger(), nullable=True),
     )
     op.create_index("ix_signal_quarantine_entry", "signal_quarantine", ["entry_id", "released_at"])
 

@@ -1,4 +1,5 @@
-"""Evidence preservation: preserved objects with their retention (custody is in the audit trail).
+"""Evidence preservation: preserved objects with their retention (custody is in the audit trail,
+now indexed by object).
 
 Revision ID: 0008
 Revises: 0007
@@ -42,7 +43,9 @@ def upgrade() -> None:
     op.create_index("ix_evidence_sha256", "evidence", ["sha256"])
     op.create_index("ix_evidence_case_id", "evidence", ["case_id"])
     op.create_index("ix_evidence_retain", "evidence", ["purged_at", "retain_until"])
+    op.create_index("ix_audit_events_object", "audit_events", ["object_type", "object_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_events_object", table_name="audit_events")
     op.drop_table("evidence")
