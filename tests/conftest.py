@@ -6,20 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from raqib.auth.roles import ROLES
 from raqib.config import Settings
 from raqib.signals import SignalRegistry, default_registry
 from raqib.store.db import Database
 from raqib.store.migrate import upgrade
-from service_helpers import Service, run_service
+from service_helpers import Service, own_database_url, run_service
 
 RAQIB_BIN = Path(sys.executable).with_name("raqib")
 
@@ -48,21 +46,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture
 def database_url(tmp_path: Path) -> Iterator[str]:
-    target = os.environ.get("RAQIB_TEST_DATABASE", "sqlite")
-    if target == "sqlite":
-        yield f"sqlite:///{tmp_path / 'raqib.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(target, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in target else "?"
-    try:
-        yield f"{target}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with own_database_url(tmp_path, "raqib") as url:
+        yield url
 
 
 @pytest.fixture

@@ -3,18 +3,23 @@ keys made through raqib.auth (as `raqib key create` makes them)."""
 
 from __future__ import annotations
 
+import os
+import re
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import create_engine, text
 
 from raqib.api.app import create_app
 from raqib.auth.keys import create_key
@@ -119,3 +124,44 @@ def webhook_receiver(
         yield receiver
     finally:
         receiver.close()
+
+
+@contextmanager
+def own_database_url(tmp_path: Path, name: str) -> Iterator[str]:
+    """A database of its own named NAME: a SQLite file in TMP_PATH, or a fresh PostgreSQL schema
+    (dropped afterwards) when RAQIB_TEST_DATABASE is a PostgreSQL URL."""
+    target = os.environ.get("RAQIB_TEST_DATABASE", "sqlite")
+    if target == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(target, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in target else "?"
+    try:
+        yield f"{target}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def console_sign_in(
+    base: str, name: str, password: str, next_path: str | None = None
+) -> dict[str, str]:
+    """Sign NAME in through the console's /ui/login form without a browser; the headers that
+    carry the session. (A client does not send a Secure cookie back over plain http, so the
+    cookies go by hand.)"""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        form = client.get("/ui/login")
+        token = re.search(r'name="login_token" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and token is not None, form.text[:300]
+        fields = {"username": name, "password": password, "login_token": token.group(1)}
+        signed = client.post(
+            "/ui/login",
+            data=fields | ({"next": next_path} if next_path else {}),
+            headers={"Cookie": f"raqib_login_csrf={form.cookies['raqib_login_csrf']}"},
+        )
+    assert signed.status_code == 303, signed.text[:500]
+    return {"Cookie": f"raqib_session={signed.cookies['raqib_session']}"}

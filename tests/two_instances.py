@@ -7,14 +7,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import create_engine, text
 
 from raqib import banking
 from raqib.auth.keys import create_key
@@ -28,26 +25,6 @@ from service_helpers import run_service
 
 RAQIB_BIN = Path(sys.executable).with_name("raqib")
 ACTOR = "system:test"
-
-
-@contextmanager
-def own_database_url(tmp_path: Path, name: str) -> Iterator[str]:
-    """A database of its own for one more instance, like conftest's `database_url`."""
-    target = os.environ.get("RAQIB_TEST_DATABASE", "sqlite")
-    if target == "sqlite":
-        yield f"sqlite:///{tmp_path / f'{name}.db'}"
-        return
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(target, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in target else "?"
-    try:
-        yield f"{target}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @dataclass

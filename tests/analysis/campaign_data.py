@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from hash_data import flip
+from hash_data import random_hash as random_pdq
 from raqib.signals.text_minhash import encode_signature, minhash_of_text
 from raqib.signals.text_sha256 import sha256_of_text
 
@@ -26,18 +28,6 @@ VOCABULARY = (
     "canal reservoir"
 )
 WORDS = tuple(VOCABULARY.split())
-
-
-def random_pdq(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
-
-
-def flip(value: str, bits: int, rng: random.Random) -> str:
-    """`value` (64 hex digits) with `bits` distinct bits flipped."""
-    number = int(value, 16)
-    for bit in rng.sample(range(256), bits):
-        number ^= 1 << bit
-    return f"{number:064x}"
 
 
 def placeholder_text(rng: random.Random, words: int = 36) -> str:

@@ -12,7 +12,7 @@ from campaign_data import at, finding, pdq_signal, random_pdq, write_findings
 
 from raqib.analysis.campaign import analyse_file, is_findings_file
 from raqib.analysis.campaign import read as read_module
-from raqib.analysis.campaign.load import parse_time
+from raqib.analysis.timeline import parse_time
 from raqib.errors import InputError
 
 

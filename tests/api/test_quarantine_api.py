@@ -6,7 +6,6 @@ releases (acting resumes) or revokes (the entry leaves its bank, a revocation pa
 from __future__ import annotations
 
 import io
-import re
 import time
 from typing import Any
 
@@ -22,7 +21,7 @@ from raqib.signals.text_sha256 import sha256_of_text
 from raqib.store.models import EntryRevocation
 from raqib.store.models_service import Case, CaseComment, EntryMatchCount
 from raqib.synthetic import make_image
-from service_helpers import Service
+from service_helpers import Service, console_sign_in
 
 FLOOD_TEXT = "synthetic flood placeholder 7: a neutral sentence that stands in for a bad hash"
 LIMIT = 5
@@ -254,17 +253,8 @@ def test_a_reviewer_reads_the_quarantine_case_in_the_console(service: Service) -
     password = "correct horse battery staple"
     with service.database.session(write=True) as session:
         add_user(session, "rana", "reviewer", password, "system:test")
-    with httpx.Client(base_url=service.base, timeout=30) as client:
-        form = client.get("/ui/login")
-        token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-        assert token is not None
-        signed = client.post(
-            "/ui/login",
-            data={"username": "rana", "password": password, "login_token": token[1]},
-            headers={"Cookie": f"raqib_login_csrf={form.cookies['raqib_login_csrf']}"},
-        )
-        assert signed.status_code == 303, signed.text
-        client.headers["Cookie"] = f"raqib_session={signed.cookies['raqib_session']}"
+    cookie = console_sign_in(service.base, "rana", password)
+    with httpx.Client(base_url=service.base, headers=cookie, timeout=30) as client:
         page = client.get(f"/ui/cases/{quarantine['case_id']}")
     assert page.status_code == 200
     assert "matched 6 items in 10 minutes" in page.text and "Origin quarantine" in page.text

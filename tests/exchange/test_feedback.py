@@ -13,13 +13,13 @@ import pytest
 import stix2
 from sqlalchemy import select
 
+from case_data import open_post_case
 from raqib.config import Settings
 from raqib.exchange import feedback
 from raqib.exchange.partners import add_partner, share_bank
 from raqib.matching import Match
 from raqib.records import NewEntry
 from raqib.review import audit
-from raqib.review.cases import open_case
 from raqib.review.claims import claim
 from raqib.review.decisions import appeal, decide
 from raqib.review.quality import make_golden
@@ -64,14 +64,7 @@ def _open(database: Database, entry_ids: list[int], tier: int | None = 1, n: int
         Match(bank.name, entry.id, entry.signal_type, entry.value, 0, entry.labels, entry.value)
         for entry, bank in (found[i] for i in entry_ids)
     ]
-    finding = {
-        "item": {"id": str(n), "source": "post", "path": f"synthetic test post {n}"},
-        "matches": [m.as_dict() for m in matches],
-        "verdict": {"tier": tier, "recommended": "review", "reasons": []},
-    }
-    meta = {"platform": "forum", "external_id": f"post-{n}", "author_id": "author-1"}
-    with database.session(write=True) as session:
-        return open_case(session, finding, meta, "key:1").id
+    return open_post_case(database, n, tier, matches=matches)
 
 
 def _decide(

@@ -23,8 +23,7 @@ from raqib.records import NewEntry
 from raqib.signals import SignalRegistry
 from raqib.store.banks import BankRepository
 from raqib.store.db import Database
-from service_helpers import Service, run_service
-from two_instances import own_database_url
+from service_helpers import Service, own_database_url, run_service
 
 RAQIB_BIN = Path(sys.executable).with_name("raqib")
 BANK = "shared"

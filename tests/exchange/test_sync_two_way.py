@@ -33,12 +33,11 @@ from raqib.signals import SignalRegistry, default_registry
 from raqib.store.banks import BankRepository
 from raqib.store.db import Database
 from raqib.store.models_service import FeedbackOutbox
-from service_helpers import free_port
+from service_helpers import free_port, own_database_url
 from two_instances import (
     Instance,
     connect,
     connect_quickly,
-    own_database_url,
     running,
     share,
 )

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
+from case_data import open_post_case
 from raqib.config import Settings
 from raqib.errors import ConflictError, InputError
 from raqib.review import audit
-from raqib.review.cases import get_case, open_case
+from raqib.review.cases import get_case
 from raqib.review.claims import claim, next_case, reassign
 from raqib.review.decisions import appeal, decide, export_decisions, stream_decisions
 from raqib.store.db import Database
@@ -24,19 +25,7 @@ ALICE, BOB = "user:alice", "user:bob"
 
 
 def _open(database: Database, n: int, tier: int | None = 1, author: str = "author-1") -> int:
-    finding = {
-        "item": {"id": str(n), "source": "post", "path": f"synthetic test post {n}"},
-        "matches": [],
-        "verdict": {"tier": tier, "recommended": "review", "reasons": []},
-    }
-    meta = {
-        "platform": "forum",
-        "external_id": f"post-{n}",
-        "author_id": author,
-        "url": f"https://forum.example/p/{n}",
-    }
-    with database.session(write=True) as session:
-        return open_case(session, finding, meta, "key:1").id
+    return open_post_case(database, n, tier, author, with_url=True)
 
 
 def _decide(

@@ -7,20 +7,9 @@ import random
 
 import numpy as np
 
+from hash_data import flip, random_hash
 from raqib.signals.text_minhash import NUM_PERMUTATIONS, encode_signature
 from raqib.signals.vpdq import Frame, frames_to_value
-
-
-def random_hash(rng: random.Random) -> str:
-    return f"{rng.getrandbits(256):064x}"
-
-
-def flip(value: str, bits: int, rng: random.Random) -> str:
-    """`value` with exactly `bits` distinct bits flipped."""
-    number = int(value, 16)
-    for bit in rng.sample(range(256), bits):
-        number ^= 1 << bit
-    return f"{number:064x}"
 
 
 def video(rng: random.Random, frames: int = 6) -> list[str]:

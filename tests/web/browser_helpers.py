@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -31,7 +29,7 @@ from raqib.auth.users import add_user
 from raqib.config import Settings
 from raqib.store.db import Database
 from raqib.synthetic import make_image
-from service_helpers import Receiver, Service, run_service, webhook_receiver
+from service_helpers import Receiver, Service, console_sign_in, run_service, webhook_receiver
 
 CHROMIUM = Path("/usr/bin/chromium")
 WEBHOOK_SECRET = "browser-test-webhook-secret-0123456789"
@@ -272,16 +270,5 @@ def payload(body: bytes) -> dict[str, Any]:
 
 
 def http_sign_in(base: str, name: str) -> dict[str, str]:
-    """Sign in through the /ui/login form without a browser; the headers that carry the session.
-    (A client does not send Secure cookies back over plain http, so the cookies go by hand.)"""
-    with httpx.Client(base_url=base, timeout=30) as client:
-        form = client.get("/ui/login")
-        token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-        assert form.status_code == 200 and token is not None
-        signed = client.post(
-            "/ui/login",
-            data={"username": name, "password": PASSWORD, "login_token": token.group(1)},
-            headers={"Cookie": f"raqib_login_csrf={form.cookies['raqib_login_csrf']}"},
-        )
-    assert signed.status_code == 303, signed.text[:500]
-    return {"Cookie": f"raqib_session={signed.cookies['raqib_session']}"}
+    """Sign in through the /ui/login form without a browser; the headers that carry the session."""
+    return console_sign_in(base, name, PASSWORD)

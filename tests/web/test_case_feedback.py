@@ -22,7 +22,7 @@ from raqib.review.cases import open_case
 from raqib.stixids import stix_id
 from raqib.store.banks import BankRepository
 from raqib.store.models_service import FeedbackOutbox
-from service_helpers import Service
+from service_helpers import Service, console_sign_in
 
 PASSWORD = "correct horse battery staple"
 BANK, PARTNER = "pulled-bank", "alpha"
@@ -34,18 +34,8 @@ def console(service: Service) -> Iterator[tuple[httpx.Client, str]]:
     """A signed-in reviewer: a client carrying the session cookie, and the CSRF token."""
     with service.database.session(write=True) as session:
         add_user(session, "rita", "reviewer", PASSWORD, "system:test")
-    with httpx.Client(base_url=service.base, timeout=30) as client:
-        form = client.get("/ui/login")
-        token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-        assert token is not None
-        signed = client.post(
-            "/ui/login",
-            data={"username": "rita", "password": PASSWORD, "login_token": token[1]},
-            headers={"Cookie": f"raqib_login_csrf={form.cookies['raqib_login_csrf']}"},
-        )
-        assert signed.status_code == 303, signed.text
-        # the cookie is Secure: over plain http the client keeps it to itself, so send it by hand
-        client.headers["Cookie"] = f"raqib_session={signed.cookies['raqib_session']}"
+    cookie = console_sign_in(service.base, "rita", PASSWORD)
+    with httpx.Client(base_url=service.base, headers=cookie, timeout=30) as client:
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/").text)
         assert csrf is not None
         yield client, csrf[1]

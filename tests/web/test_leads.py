@@ -21,7 +21,7 @@ from raqib.review.decisions import decide
 from raqib.review.queues import list_queues, list_rules
 from raqib.store.models import as_utc
 from raqib.store.models_service import Case, OutboxAction
-from service_helpers import Service, free_port
+from service_helpers import Service, console_sign_in, free_port
 
 PASSWORD = "synthetic password for tests 42"
 LEAD_PAGES = ("", "/queues", "/people", "/deliveries", "/export", "/quality", "/orders")
@@ -58,18 +58,7 @@ class Browser:
 
 
 def _sign_in(service: Service, name: str, password: str = PASSWORD) -> Browser:
-    with httpx.Client(base_url=service.base, timeout=30) as anonymous:
-        page = anonymous.get("/ui/login")
-        token = re.search(r'name="login_token" value="([^"]+)"', page.text)
-        assert token is not None
-        answer = anonymous.post(
-            "/ui/login",
-            data={"username": name, "password": password, "login_token": token.group(1)}
-            | {"next": "/ui/lead"},
-            headers={"Cookie": f"raqib_login_csrf={page.cookies['raqib_login_csrf']}"},
-        )
-    assert answer.status_code == 303, answer.text[:300]
-    cookie = {"Cookie": f"raqib_session={answer.cookies['raqib_session']}"}
+    cookie = console_sign_in(service.base, name, password, next_path="/ui/lead")
     return Browser(httpx.Client(base_url=service.base, headers=cookie, timeout=30))
 
 

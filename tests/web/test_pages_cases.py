@@ -21,7 +21,7 @@ from raqib.review.cases import case_row, case_view, open_case
 from raqib.review.intake import assess_text
 from raqib.review.quality import make_golden
 from raqib.review.queues import create_queue
-from service_helpers import Service
+from service_helpers import Service, console_sign_in
 
 PASSWORD = "correct horse battery staple"
 NEWS = "synthetic test post 17: officials said Daesh lost territory, a report found"
@@ -58,18 +58,9 @@ def browsers(service: Service) -> Iterator[list[httpx.Client]]:
 def _sign_in(service: Service, browsers: list[httpx.Client], name: str, role: str) -> Browser:
     with service.database.session(write=True) as session:
         add_user(session, name, role, PASSWORD, "system:test")
-    client = httpx.Client(base_url=service.base, timeout=30)
+    cookie = console_sign_in(service.base, name, PASSWORD, next_path="/ui/")
+    client = httpx.Client(base_url=service.base, headers=cookie, timeout=30)
     browsers.append(client)
-    form = client.get("/ui/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-    assert form.status_code == 200 and token is not None
-    signed = client.post(
-        "/ui/login",
-        data={"username": name, "password": PASSWORD, "login_token": token[1], "next": "/ui/"},
-        headers={"Cookie": f"raqib_login_csrf={form.cookies['raqib_login_csrf']}"},
-    )
-    assert signed.status_code == 303, signed.text
-    client.headers["Cookie"] = f"raqib_session={signed.cookies['raqib_session']}"
     home = client.get("/ui/")
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', home.text)
     assert home.status_code == 200 and csrf is not None

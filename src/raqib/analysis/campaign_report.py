@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-
 from raqib.analysis import untrusted as u
 from raqib.analysis.campaign import (
     CampaignAnalysis,
@@ -44,7 +42,7 @@ from raqib.analysis.campaign_views import (
     respawn_chains,
     respawn_links,
 )
-from raqib.analysis.scan_report import reveal_controls
+from raqib.analysis.scan_report import environment
 from raqib.errors import InputError
 
 MAX_ANALYSIS_BYTES = 256 * 1024 * 1024
@@ -96,20 +94,6 @@ class CampaignReport:
 def chain_accounts(chain: Sequence[Link]) -> list[str]:
     """A chain's accounts in order: A, B, C for A -> B -> C."""
     return [chain[0].source, *(link.target for link in chain)] if chain else []
-
-
-def environment() -> Environment:
-    """The reports' Jinja2 environment: autoescape on, undefined names are errors, and the
-    `reveal` filter that shows bidi controls as <U+202E>."""
-    env = Environment(
-        loader=PackageLoader("raqib.analysis", "templates"),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["reveal"] = reveal_controls
-    return env
 
 
 # --- entry points ----------------------------------------------------------------------------

@@ -149,10 +149,12 @@ def render_scan_report(
             bar_chart("Matches per signal type", Counter(row.signal_type for row in active)),
         ],
     }
-    return _environment().get_template("scan_report.html").render(context)
+    return environment().get_template("scan_report.html").render(context)
 
 
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The reports' Jinja2 environment (scan, campaign and transparency reports): autoescape on,
+    undefined names are errors, and the `reveal` filter that shows bidi controls as <U+202E>."""
     env = Environment(
         loader=PackageLoader("raqib.analysis", "templates"),
         autoescape=True,

@@ -104,14 +104,15 @@ def epoch_seconds(moments: Iterable[datetime | None]) -> NDArray[np.float64]:
     return np.asarray(values, dtype=np.float64)
 
 
-def parse_time(value: object) -> float:
-    """Epoch seconds of an ISO 8601 time (no zone = UTC) or a number of seconds; NaN for
-    anything else. Strings are cut to 64 characters first: a hostile value costs nothing."""
+def parse_time(value: object, earliest: float = EARLIEST, latest: float = LATEST) -> float:
+    """Epoch seconds of an ISO 8601 time (no zone = UTC) or a number of seconds in [earliest,
+    latest); NaN for anything else. Strings are cut to 64 characters first: a hostile value
+    costs nothing."""
     if isinstance(value, bool):
         return math.nan
     if isinstance(value, int | float):
         seconds = float(value)
-        return seconds if math.isfinite(seconds) and EARLIEST <= seconds < LATEST else math.nan
+        return seconds if math.isfinite(seconds) and earliest <= seconds < latest else math.nan
     if not isinstance(value, str):
         return math.nan
     try:

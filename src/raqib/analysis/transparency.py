@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from raqib.analysis import charts
 from raqib.analysis import transparency_figures as figures
-from raqib.analysis.campaign_report import environment
+from raqib.analysis.scan_report import environment
 from raqib.analysis.timeline import Buckets, as_timedelta_text, buckets_for, epoch_seconds
 from raqib.analysis.transparency_figures import Period
 from raqib.errors import InputError

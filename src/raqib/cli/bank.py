@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
+from contextlib import closing
 from pathlib import Path
 
 import typer
@@ -211,14 +212,15 @@ def export(
     with context.database.session() as session:
         repository = BankRepository(session)
         bank = repository.get(name)
-        entries = repository.entries(name)
+        entries = closing(repository.entries(name))
         if output is None:
-            write_entries(entries, fmt, sys.stdout, bank)
+            with entries as streamed:
+                write_entries(streamed, fmt, sys.stdout, bank)
             return
         partial = output.with_name(output.name + ".partial")
         try:  # written aside and renamed: a refused or failed export leaves no file behind
-            with partial.open("w", encoding="utf-8", newline="") as handle:
-                count = write_entries(entries, fmt, handle, bank)
+            with partial.open("w", encoding="utf-8", newline="") as handle, entries as streamed:
+                count = write_entries(streamed, fmt, handle, bank)
             os.replace(partial, output)
         finally:
             partial.unlink(missing_ok=True)

@@ -13,15 +13,18 @@ from raqib.errors import InputError
 from raqib.exchange import partners
 
 app = typer.Typer(help="Partners: who reads our shared banks over TAXII.", no_args_is_help=True)
+# The options `add` and `update` share (one OptionInfo may stand as the default of many commands).
+TAXII_OPTION = typer.Option(None, "--taxii", help="The partner's own TAXII 2.1 URL.")
+REMOTE_KEY_OPTION = typer.Option(
+    False, "--remote-key-stdin", help="Read the key the partner gave us for --taxii from stdin."
+)
 
 
 @app.command("add")
 def add(
     name: str,
-    taxii: str | None = typer.Option(None, "--taxii", help="The partner's own TAXII 2.1 URL."),
-    remote_key_stdin: bool = typer.Option(
-        False, "--remote-key-stdin", help="Read the key the partner gave us for --taxii from stdin."
-    ),
+    taxii: str | None = TAXII_OPTION,
+    remote_key_stdin: bool = REMOTE_KEY_OPTION,
 ) -> None:
     """Add a partner and print its new API key alone on stdout (shown only this once)."""
     remote_key = _read_remote_key() if remote_key_stdin else None
@@ -43,10 +46,8 @@ def add(
 @app.command("update")
 def update(
     name: str,
-    taxii: str | None = typer.Option(None, "--taxii", help="The partner's own TAXII 2.1 URL."),
-    remote_key_stdin: bool = typer.Option(
-        False, "--remote-key-stdin", help="Read the key the partner gave us for --taxii from stdin."
-    ),
+    taxii: str | None = TAXII_OPTION,
+    remote_key_stdin: bool = REMOTE_KEY_OPTION,
 ) -> None:
     """Set a partner's TAXII URL or the key it gave us (for partners added before they had one)."""
     if taxii is None and not remote_key_stdin:

@@ -12,13 +12,23 @@ from pathlib import Path
 
 from raqib.errors import InputError
 
-_BOMS = (
+# Byte-order marks and their encodings; UTF-32 LE before UTF-16 LE, whose BOM starts it.
+BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF32_LE, "utf-32-le"),
     (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+
+
+def read_bom(data: bytes) -> tuple[str, int] | None:
+    """The encoding a byte-order mark at the start of DATA names and the mark's length; None
+    when DATA starts with no BOM."""
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            return encoding, len(bom)
+    return None
 
 
 @dataclass(frozen=True)
@@ -30,11 +40,8 @@ class DecodedText:
 
 def decode_text(data: bytes) -> DecodedText:
     """Decode bytes as text: a BOM decides the encoding, else UTF-8 with replacement."""
-    encoding, body = "utf-8", data
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            encoding, body = name, data[len(bom) :]
-            break
+    encoding, skip = read_bom(data) or ("utf-8", 0)
+    body = data[skip:]
     try:
         return DecodedText(body.decode(encoding), encoding)
     except UnicodeDecodeError as exc:

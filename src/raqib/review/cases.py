@@ -314,9 +314,10 @@ def open_case(
     case_fields = CaseFields.from_finding(finding, meta)
     queue = route(session, case_fields)
     now = utcnow()
-    case = Case(
+    case = add_open_case(
+        session,
+        now,
         queue_id=queue.id,
-        state="open",
         origin=origin,
         priority=priority(finding, meta, origin),
         **{k: getattr(case_fields, k) for k in _CASE_COLUMNS},
@@ -325,16 +326,21 @@ def open_case(
         reporter=_reporter(meta, actor) if origin == "report" else None,
         finding=finding,
         cluster=cluster_key(finding),
-        escalated=False,
-        appealed=False,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(case)
-    session.flush()
     details = {"queue": queue.name, "origin": origin, "priority": case.priority}
     audit.append(session, actor, "case.open", "case", case.id, details)
     return _case_view(case, queue.name, case_fields.author, now)
+
+
+def add_open_case(session: Session, now: datetime, **columns: Any) -> Case:
+    """A new open case with these COLUMNS, neither escalated nor appealed, created and updated
+    at NOW; added and flushed so that it has its id. The caller audits its opening."""
+    case = Case(
+        state="open", escalated=False, appealed=False, created_at=now, updated_at=now, **columns
+    )
+    session.add(case)
+    session.flush()
+    return case
 
 
 _CASE_COLUMNS = (

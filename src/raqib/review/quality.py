@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 
 from raqib.errors import ConflictError, InputError
 from raqib.review import audit
-from raqib.review.cases import CaseView, case_row, case_view
+from raqib.review.cases import CaseView, add_open_case, case_row, case_view
 from raqib.review.reasons import OUTCOMES
 from raqib.store.models import as_utc, iso, utcnow
 from raqib.store.models_service import Case, Decision, DisplaySettings, Queue
@@ -160,20 +160,15 @@ def make_golden(session: Session, case_id: int, outcome: str, actor: str) -> Cas
     if source.state != "decided":
         raise ConflictError(f"case {case_id} is not decided; only a decided case becomes golden")
     now = utcnow()
-    copy = Case(
+    copy = add_open_case(
+        session,
+        now,
         **{column: getattr(source, column) for column in _COPIED},
-        state="open",
         origin=GOLDEN,
         golden_outcome=outcome,
         finding=dict(source.finding),
-        escalated=False,
-        appealed=False,
         second_review="none",
-        created_at=now,
-        updated_at=now,
     )
-    session.add(copy)
-    session.flush()
     details = {"source_case_id": case_id, "golden_outcome": outcome}
     audit.append(session, actor, "case.golden", "case", copy.id, details)
     return case_view(session, int(copy.id))

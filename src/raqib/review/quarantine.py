@@ -35,12 +35,13 @@ from raqib.errors import ConflictError, InputError, NotFoundError
 from raqib.pipeline import empty_text_assessment
 from raqib.policy import verdict
 from raqib.review import audit
+from raqib.review.cases import add_open_case
 from raqib.review.comments import add_comment
 from raqib.review.priority import counted_matches
 from raqib.review.queues import SYSTEM_ACTOR, ensure_default_queue
 from raqib.signals import Signal
 from raqib.store.models import Entry, as_utc, as_utc_or_none, iso, utcnow
-from raqib.store.models_service import Case, EntryMatchCount, SignalQuarantine
+from raqib.store.models_service import EntryMatchCount, SignalQuarantine
 
 ORIGIN = "quarantine"  # the origin of the case a quarantine opens
 HELD_REASON = "held: signal quarantined"
@@ -260,9 +261,10 @@ def _open_case(
     raqib.review.cases.open_case (as raqib.review.quality builds golden cases): it is about a
     signal, not an item, so it has no author, routing fields or match-based priority."""
     queue = ensure_default_queue(session)
-    case = Case(
+    case = add_open_case(
+        session,
+        now,
         queue_id=queue.id,
-        state="open",
         origin=ORIGIN,
         priority=PRIORITY,
         tier=entry.tier,
@@ -272,13 +274,7 @@ def _open_case(
         reason=row.reason,
         finding=_case_finding(row, example),
         cluster=cluster_key(int(row.id)),
-        escalated=False,
-        appealed=False,
-        created_at=now,
-        updated_at=now,
     )
-    session.add(case)
-    session.flush()
     row.case_id = case.id
     details = {"queue": queue.name, "origin": ORIGIN, "priority": PRIORITY,
                "quarantine_id": row.id}  # fmt: skip

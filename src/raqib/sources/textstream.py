@@ -17,18 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from raqib.content.text import read_bom
 from raqib.errors import InputError
 
 CHUNK = 1 << 16
 DEFAULT_MAX_RECORD_BYTES = 64 << 20  # one post, message or JSONL line larger than this: refused
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -48,9 +41,9 @@ class RecordTooLarge(InputError):
 def sniff_encoding(head: bytes) -> tuple[str, int]:
     """The encoding of a JSON text from its first 4 bytes, and the length of its BOM. JSON
     starts with an ASCII character, so zero bytes next to it reveal BOM-less UTF-16/32."""
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return encoding, len(bom)
+    marked = read_bom(head)
+    if marked is not None:
+        return marked
     if len(head) >= 4:
         if head[:3] == b"\x00\x00\x00" and head[3]:
             return "utf-32-be", 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,11 +169,17 @@ class BankRepository:
                 gone.append(entry)
         return gone
 
-    def entries(self, name: str) -> Iterator[EntryRecord]:
+    def entries(self, name: str) -> Generator[EntryRecord, None, None]:
+        """The bank's entries in id order, streamed (a server-side cursor on PostgreSQL, closed
+        when the iterator is exhausted or closed: callers that may stop early close it)."""
         bank = self._row(name)
         query = select(Entry).where(Entry.bank_id == bank.id).order_by(Entry.id)
-        for row in self.session.scalars(query.execution_options(yield_per=CHUNK)):
-            yield entry_record(row, bank.name)
+        rows = self.session.scalars(query.execution_options(yield_per=CHUNK))
+        try:
+            for row in rows:
+                yield entry_record(row, bank.name)
+        finally:
+            rows.close()
 
     def entries_page(self, name: str, after_id: int = 0, limit: int = 100) -> list[EntryRecord]:
         """A page of a bank's entries in id order, after `after_id`."""

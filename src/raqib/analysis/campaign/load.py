@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from raqib.analysis.campaign.accounts import Accounts, clean_field, handle_of
 from raqib.analysis.campaign.read import Problems
+from raqib.analysis.timeline import parse_time
 from raqib.signals.text_minhash import NUM_PERMUTATIONS, decode_signature, decode_signatures
 from raqib.signals.vpdq import QUALITY_THRESHOLD, parse_frames
 
@@ -40,6 +41,7 @@ MINHASH_BATCH = 4096  # MinHash strings decoded together
 MAX_LIST_VALUES = 50  # mentions read per item
 NO_ACCOUNT = -1
 EDGE_KINDS = ("forward", "reply", "mention")
+NUMBER_TIME_LIMIT = 1e11  # item times given as numbers: epoch seconds within ±this, else unknown
 
 Edge = tuple[str, int, int]  # kind, from account, to account
 
@@ -48,24 +50,6 @@ def key64(*parts: str) -> int:
     """A signed 64-bit key for strings (BLAKE2b); equal parts give equal keys in every run."""
     digest = hashlib.blake2b("\x00".join(parts).encode("utf-8", "surrogatepass"), digest_size=8)
     return int.from_bytes(digest.digest(), "little", signed=True)
-
-
-def parse_time(value: Any) -> float:
-    """Seconds since the epoch of an ISO 8601 time (no zone = UTC) or a number; NaN if neither."""
-    if isinstance(value, bool):
-        return math.nan
-    if isinstance(value, int | float):
-        seconds = float(value)
-        return seconds if math.isfinite(seconds) and abs(seconds) < 1e11 else math.nan
-    if not isinstance(value, str):
-        return math.nan
-    try:
-        when = datetime.fromisoformat(value.strip()[:64])
-    except ValueError:
-        return math.nan
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
 
 
 def iso_time(seconds: float) -> str | None:
@@ -168,7 +152,7 @@ class ItemTable:
         self.ids.append(shown or f"#{number + 1}")
         author = self._author(item)
         self._authors.append(author)
-        self._times.append(parse_time(item.get("time")))
+        self._times.append(parse_time(item.get("time"), -NUMBER_TIME_LIMIT, NUMBER_TIME_LIMIT))
         self.counts["findings"] += 1
         self._read_links(number, author, item)
         self._read_signals(number, finding.get("signals"))

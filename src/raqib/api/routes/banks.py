@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -230,8 +231,11 @@ def _document(state: ServiceState, bank: BankInfo, format: ListFormat) -> Iterat
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+b")  # noqa: SIM115
     text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
     try:
-        with state.database.session() as session:
-            write_entries(BankRepository(session).entries(bank.name), format, text, bank)
+        with (
+            state.database.session() as session,
+            closing(BankRepository(session).entries(bank.name)) as entries,
+        ):
+            write_entries(entries, format, text, bank)
     except (InputError, ValueError) as exc:
         spool.close()
         raise ApiError(400, str(exc)) from None
