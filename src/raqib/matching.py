@@ -276,6 +276,7 @@ class SessionSource:
         self._hamming: dict[str, HammingIndex] = {}
         self._video: dict[str, VideoIndex] = {}
         self._near_text: dict[str, MinHashIndex] = {}
+        self._exact: dict[str, ExactIndex] = {}
 
     def hamming(
         self, signal_type: str, values: Sequence[str], threshold: int
@@ -302,7 +303,10 @@ class SessionSource:
         return index.query(value, max_distance)
 
     def exact(self, signal_type: str, value: str) -> list[tuple[EntryRecord, BankInfo]]:
-        return ExactIndex(self.session, signal_type).query(value)
+        index = self._exact.get(signal_type)
+        if index is None:
+            index = self._exact[signal_type] = ExactIndex(self.session, signal_type)
+        return index.query(value)
 
     def entries(self, ids: Sequence[int]) -> EntryRows:
         return self._repo.by_ids(ids)

@@ -48,13 +48,21 @@ def test_decoys_sharing_one_popular_item_are_not_respawns(result: dict[str, Any]
 
 
 def test_decoys_score_low_even_when_one_shared_cluster_makes_a_candidate() -> None:
-    options = CampaignOptions(respawn=RespawnOptions(min_shared_clusters=1, min_score=0.0))
-    found = analyse_findings(respawn_scenario(), options).as_dict()["respawn"]
-    decoys = [r for r in found if r["to"].startswith("decoy")]
+    loose = RespawnOptions(min_shared_clusters=1, min_score=0.0, min_content=0.0)
+    found = analyse_findings(respawn_scenario(), CampaignOptions(respawn=loose)).as_dict()
+    decoys = [r for r in found["respawn"] if r["to"].startswith("decoy")]
     assert decoys  # they are candidates here: after acct_alpha, the popular item in common
-    chain = [r for r in found if r["to"] in {"acct_alpha2", "acct_alpha_3"}]
+    chain = [r for r in found["respawn"] if r["to"] in {"acct_alpha2", "acct_alpha_3"}]
     assert max(r["score"] for r in decoys) < 0.5 <= min(r["score"] for r in chain)
     assert all(r["evidence"]["shared_count"] == 1 for r in decoys)
+
+
+def test_too_little_shared_content_is_no_respawn_whatever_the_score() -> None:
+    scored_only = RespawnOptions(min_shared_clusters=1, min_score=0.0)  # min_content as default
+    found = analyse_findings(respawn_scenario(), CampaignOptions(respawn=scored_only)).as_dict()
+    links = {(r["from"], r["to"]) for r in found["respawn"]}
+    assert not any(to.startswith("decoy") for _from, to in links)
+    assert {("acct_alpha", "acct_alpha2"), ("acct_alpha2", "acct_alpha_3")} <= links
 
 
 def test_each_account_keeps_its_best_predecessor_only(result: dict[str, Any]) -> None:

@@ -13,7 +13,9 @@ in [0, 1] as a weighted sum of four figures, each in [0, 1]:
   (no evidence either way) when either has fewer than MIN_RHYTHM_POSTS posts;
 - gap (0.20): 1 when B starts as A stops, halving every GAP_HALF_LIFE_DAYS days of silence.
 
-Each account keeps only its best-scoring predecessor, so a chain A -> B -> C is reported as its
+A candidate whose content figure is below `min_content` is dropped whatever its score: names,
+rhythm and timing alone do not make a re-spawn. Each account keeps only its best-scoring
+predecessor, so a chain A -> B -> C is reported as its
 links (A -> C scores lower than B -> C: less content in common and a longer gap).
 """
 
@@ -44,6 +46,9 @@ DAY = 86_400.0
 class RespawnOptions:
     min_score: float = 0.5
     min_shared_clusters: int = 2
+    # a re-spawn continues the old account's content: at least this Jaccard of their clusters
+    # (similar names, rhythm and a short gap alone reached ~0.6 on unrelated accounts)
+    min_content: float = 0.25
     max_gap_days: float = 90.0
     overlap_hours: float = 0.0
     max_cluster_accounts: int = 100
@@ -101,6 +106,8 @@ def find_respawns(
             continue
         found = _score(table, profiles, clusters, cluster_sets, *ordered)
         held = best.get(found.target)
+        if found.evidence["content_jaccard"] < options.min_content:
+            continue
         if found.score >= options.min_score and (held is None or _better(found, held, handles)):
             best[found.target] = found
     return sorted(
