@@ -7,7 +7,7 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 APT_PACKAGES := ffmpeg pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev \
 	libavdevice-dev libavfilter-dev chromium fonts-noto-core
 
-.PHONY: install demo demo-serve bench-serve test test-sqlite test-postgres lint format bench system-deps clean
+.PHONY: install demo demo-serve bench-serve bench-taxii bench-sources test test-sqlite test-postgres lint format bench system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ bench: $(STAMP)
 # 10M PDQ hashes behind `raqib serve --workers 2`, a 10-minute soak: about 20 minutes.
 bench-serve: $(STAMP)
 	$(BIN)/python bench/serve.py --workers 2
+
+# A TAXII collection of 1M indicators served and pulled (`raqib sync`): about 10 minutes.
+bench-taxii: $(STAMP)
+	$(BIN)/python bench/taxii.py
+
+# A 1M-post Telegram-style export read, scanned, analysed and reported: about 20 minutes.
+bench-sources: $(STAMP)
+	$(BIN)/python bench/sources.py
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
