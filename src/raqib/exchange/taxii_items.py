@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from raqib.exchange import stix
@@ -173,5 +173,7 @@ def _conditions(
     elif start.kind > kind:  # ... or before it
         found.append(at > start.at)
     else:
-        found.append(or_(at > start.at, and_(at == start.at, row_id >= start.row)))
+        # a row-value comparison: one index seek, where `at > x OR (at = x AND id >= y)` made
+        # SQLite scan every row sharing the timestamp (a bulk import shares one per chunk)
+        found.append(tuple_(at, row_id) >= tuple_(start.at, start.row))
     return found
