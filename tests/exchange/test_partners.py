@@ -121,4 +121,7 @@ def test_cli_partner_update_sets_the_url_and_the_key(cli: Cli, database: Databas
         assert row is not None and row.taxii_url == "https://b.test/taxii2/"
         assert row.remote_key == "rqb_remote_placeholder"
     assert cli("partner", "update", "beta").code == 2  # nothing to change
+    assert cli("partner", "add", "gamma").code == 0
+    keyless = cli("partner", "update", "gamma", "--remote-key-stdin", stdin="rqb_other\n")
+    assert keyless.code == 2 and "TAXII URL" in keyless.stderr
     assert cli("partner", "update", "nobody", "--taxii", "https://c.test/").code != 0

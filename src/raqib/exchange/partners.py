@@ -97,6 +97,8 @@ def update_partner(
         row.taxii_url = _check_url(taxii_url)
     if remote_key is not None:
         row.remote_key = remote_key.strip() or None
+    if row.remote_key is not None and not row.taxii_url:
+        raise InputError("a remote key needs a TAXII URL: add --taxii URL")
     session.flush()
     details = {"taxii_url": row.taxii_url, "remote_key_changed": remote_key is not None}
     audit.append(session, actor, "partner.update", "partner", row.name, details)

@@ -171,14 +171,21 @@ def _extract_zip(path: Path, extraction: Extraction, budget: _Budget) -> None:
             budget.add(declared)  # raises with the message
         for info in infos:
             budget.count_member()
-            why = _zip_refusal(info, budget.limits)
-            target = member_target(extraction.root, info.filename)
-            if why is None and isinstance(target, str):
-                why = target
-            if why is not None:
-                extraction.refused.append((info.filename, why))
-            elif isinstance(target, Path):
+            target = _accepted(extraction, info.filename, _zip_refusal(info, budget.limits))
+            if target is not None:
                 _write_zip_member(archive, info, target, extraction, budget)
+
+
+def _accepted(extraction: Extraction, name: str, why: str | None) -> Path | None:
+    """Where a member goes, or None when it is refused (for `why`, or because its name leaves
+    the extraction root); a refusal is recorded with its reason."""
+    target = member_target(extraction.root, name)
+    if why is None and isinstance(target, str):
+        why = target
+    if why is not None:
+        extraction.refused.append((name, why))
+        return None
+    return target if isinstance(target, Path) else None
 
 
 def _zip_refusal(info: zipfile.ZipInfo, limits: ArchiveLimits) -> str | None:
@@ -223,13 +230,8 @@ def _extract_tar(path: Path, extraction: Extraction, budget: _Budget) -> None:
             # forgetting them keeps memory flat for archives with very many members.
             archive.members.clear()  # type: ignore[attr-defined]  # (not in typeshed)
             budget.count_member()
-            why = _tar_refusal(member)
-            target = member_target(extraction.root, member.name)
-            if why is None and isinstance(target, str):
-                why = target
-            if why is not None:
-                extraction.refused.append((member.name, why))
-            elif isinstance(target, Path):
+            target = _accepted(extraction, member.name, _tar_refusal(member))
+            if target is not None:
                 _write_tar_member(archive, member, target, extraction, budget)
 
 
